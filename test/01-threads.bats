@@ -12,11 +12,11 @@ load helpers
 		connect_fd fd
 		fds+=("$fd")
 	done
-	wait_for 5 test "$(threads_of "$SERVER_PID")" -eq 21
+	wait_for 5 '[ "$(threads_of "$SERVER_PID")" -eq 21 ]'
 	for fd in "${fds[@]}"; do
 		exec {fd}>&-
 	done
-	wait_for 5 test "$(threads_of "$SERVER_PID")" -eq 1
+	wait_for 5 '[ "$(threads_of "$SERVER_PID")" -eq 1 ]'
 }
 
 @test "--trace narrates each thread with the live count" {
@@ -38,7 +38,7 @@ load helpers
 	for fd in "${fds[@]}"; do
 		exec {fd}>&-
 	done
-	wait_for 5 test "$(threads_of "$SERVER_PID")" -eq 1
+	wait_for 5 '[ "$(threads_of "$SERVER_PID")" -eq 1 ]'
 	run "$CLIENT" -p "$PORT" -t 5000 <<<"served again"
 	[ "$output" = "served again" ]
 }

@@ -74,7 +74,7 @@ load helpers
 	for fd in "${fds[@]}"; do
 		exec {fd}>&-
 	done
-	wait_for 5 test "$(ls /proc/"$SERVER_PID"/fd | wc -l)" -lt 10
+	wait_for 5 '[ "$(ls /proc/"$SERVER_PID"/fd | wc -l)" -lt 10 ]'
 	run "$CLIENT" -p "$PORT" -t 5000 <<<"served again"
 	[ "$output" = "served again" ]
 }

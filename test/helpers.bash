@@ -88,12 +88,13 @@ teardown() {
 	kill_started
 }
 
-# wait_for SECONDS CMD [ARGS...] — re-checks CMD until it succeeds, or fails the
-# test after SECONDS. For conditions no event announces (a thread count in /proc).
+# wait_for SECONDS 'CONDITION' — re-evaluates the shell CONDITION until it holds,
+# or fails the test after SECONDS. For what no event announces (a thread count
+# in /proc), e.g.  wait_for 5 '[ "$(threads_of "$SERVER_PID")" -eq 21 ]'
 wait_for() {
 	local deadline=$((SECONDS + $1))
 	shift
-	until "$@"; do
+	until eval "$*"; do
 		if [ "$SECONDS" -ge "$deadline" ]; then
 			echo "timed out waiting for: $*" >&2
 			return 1
@@ -104,7 +105,8 @@ wait_for() {
 
 # wait_for_log SECONDS REGEX — until the server's stderr has a matching line.
 wait_for_log() {
-	wait_for "$1" grep -qE "$2" "$SERVER_ERR"
+	local pattern=$2
+	wait_for "$1" 'grep -qE -- "$pattern" "$SERVER_ERR"' 
 }
 
 proc_field() {       # proc_field PID Threads|VmRSS  -> the number
@@ -136,4 +138,61 @@ echo_check() {
 connect_fd() {
 	exec {fd_tmp}<>"/dev/tcp/127.0.0.1/$PORT" || return 1
 	printf -v "$1" '%s' "$fd_tmp"
+}
+
+# ---- conversations: one connection held open in this shell ------------------
+
+# say FD TEXT — sends TEXT and a newline on the connection FD.
+say() {
+	printf '%s\n' "$2" >&"$1"
+}
+
+# hear FD [SECONDS] — reads one reply line from FD into $HEARD (no '\n').
+# Fails when nothing comes within SECONDS (default 5) or the server closed.
+hear() {
+	HEARD=
+	IFS= read -r -t "${2:-5}" HEARD <&"$1"
+}
+
+# expect_line FD TEXT [SECONDS] — the next line on FD is exactly TEXT.
+expect_line() {
+	hear "$1" "${3:-5}" || { echo "no line (wanted '$2')"; return 1; }
+	[ "$HEARD" = "$2" ] || { echo "got '$HEARD', wanted '$2'"; return 1; }
+}
+
+# expect_closed FD [SECONDS] — the server closes FD with nothing more to say.
+expect_closed() {
+	local rest status=0
+	IFS= read -r -t "${2:-5}" rest <&"$1" || status=$?
+	[ "$status" -ne 0 ] || { echo "expected the server to close, got '$rest'"; return 1; }
+	# read fails on EOF and on timeout alike; a timeout leaves a status > 128.
+	[ "$status" -le 128 ] || { echo "timed out: the server did not close"; return 1; }
+	[ -z "$rest" ] || { echo "expected close, got '$rest' first"; return 1; }
+}
+
+# now_ms — a monotonic-enough clock for the generous timing checks in tests.
+now_ms() {
+	local t=${EPOCHREALTIME/./}
+	echo $((t / 1000))
+}
+
+# stats_value FD KEY — asks /stats on FD and prints the value of KEY.
+stats_value() {
+	say "$1" /stats
+	hear "$1" || return 1
+	[[ $HEARD =~ (^|\ )$2=([0-9]+) ]] || { echo "no $2 in '$HEARD'" >&2; return 1; }
+	echo "${BASH_REMATCH[2]}"
+}
+
+# build_unit NAME — compiles test/unit/NAME.c against this step's loop library
+# (the step's LIB_SRCS) into $BATS_TEST_TMPDIR/NAME.
+build_unit() {
+	local lib src
+	lib=$(make -s -C "$KIT_ROOT/$STEP" lib-srcs)
+	for src in $lib; do
+		set -- "$@" "$KIT_ROOT/$STEP/$src"
+	done
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror -O1 -g ${UNIT_CFLAGS:-} \
+		-I"$KIT_ROOT/$STEP" -o "$BATS_TEST_TMPDIR/$1" \
+		"$KIT_ROOT/test/unit/$1.c" "${@:2}" -pthread
 }
