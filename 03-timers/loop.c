@@ -30,7 +30,7 @@ enum { MAX_EVENTS = 1024 };     /* events taken per epoll_wait(), as libuv does 
 /* ---- time --------------------------------------------------------------- */
 
 /* CLOCK_MONOTONIC never jumps when someone sets the wall clock. */
-static uint64_t clock_ms(void)
+uint64_t loop_clock_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -39,7 +39,7 @@ static uint64_t clock_ms(void)
 
 static void update_time(struct loop *l)
 {
-	l->now = clock_ms();
+	l->now = loop_clock_ms();
 }
 
 uint64_t loop_now(const struct loop *l)
@@ -331,7 +331,7 @@ static void poll_io(struct loop *l, int timeout, const char *why)
 {
 	static struct epoll_event events[MAX_EVENTS];
 
-	uint64_t before = clock_ms();
+	uint64_t before = loop_clock_ms();
 	int n = epoll_wait(l->epfd, events, MAX_EVENTS, timeout);
 	if (n < 0 && errno != EINTR) {
 		fprintf(stderr, "epoll_wait: %s\n", strerror(errno));

@@ -83,6 +83,8 @@ int loop_init(struct loop *l);
 int loop_run(struct loop *l);
 /* The loop's cached time in ms: the same for every callback of one phase. */
 uint64_t loop_now(const struct loop *l);
+/* CLOCK_MONOTONIC in ms, read now (not cached): for measuring, not scheduling. */
+uint64_t loop_clock_ms(void);
 /* Frees what loop_init() took. Call after loop_run() has returned. */
 void loop_close(struct loop *l);
 

@@ -1,0 +1,218 @@
+#!/usr/bin/env bats
+# steps: 04-
+# The thread pool: started lazily, FIFO, UV_THREADPOOL_SIZE, completions back on
+# the loop thread; /work, /block and /cat with its confinement to --root.
+
+load helpers
+
+setup() {
+	ROOT=$BATS_TEST_TMPDIR/root
+	mkdir -p "$ROOT/sub" "$BATS_TEST_TMPDIR/outside"
+	echo secret >"$BATS_TEST_TMPDIR/outside/secret"
+	echo hello >"$ROOT/sub/hello.txt"
+	: >"$ROOT/empty"
+	ln -s ../outside/secret "$ROOT/escape"
+	ln -s sub/hello.txt "$ROOT/inside-link"
+	mkfifo "$ROOT/fifo"
+}
+
+@test "the pool starts on first use: one thread before, 1 + 4 after" {
+	start_server --root "$ROOT"
+	local fd
+	connect_fd fd
+	say "$fd" "hello"
+	expect_line "$fd" "hello"
+	[ "$(threads_of "$SERVER_PID")" -eq 1 ]
+	[ "$(stats_value "$fd" pool_threads)" -eq 0 ]
+	say "$fd" "/work 0"
+	hear "$fd"
+	[[ $HEARD =~ ^worked\ 0\ ms,\ queued\ [0-9]+\ ms$ ]]
+	[ "$(threads_of "$SERVER_PID")" -eq 5 ]
+	[ "$(stats_value "$fd" pool_threads)" -eq 4 ]
+}
+
+@test "/stats: the pool keys follow step 03's" {
+	start_server
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/work 10\n/stats'
+	[[ ${lines[1]} =~ \ lag_ms=[0-9]+\ pool_threads=4\ pool_queued=0\ pool_running=0\ pool_done=1($|\ ) ]]
+}
+
+# Starts N connections each asking /work MS at once; prints their queued times.
+queued_times() {
+	local n=$1 ms=$2 fds=() fd i
+	for i in $(seq 1 "$n"); do
+		connect_fd fd
+		fds+=("$fd")
+	done
+	for fd in "${fds[@]}"; do
+		say "$fd" "/work $ms"
+	done
+	for fd in "${fds[@]}"; do
+		hear "$fd" 10
+		[[ $HEARD =~ ^worked\ $ms\ ms,\ queued\ ([0-9]+)\ ms$ ]] || { echo "bad: $HEARD" >&2; return 1; }
+		echo "${BASH_REMATCH[1]}"
+	done
+}
+
+@test "UV_THREADPOOL_SIZE=2: four /work jobs, two wait for a thread" {
+	start_server_after 'export UV_THREADPOOL_SIZE=2'
+	run queued_times 4 400
+	echo "queued: ${lines[*]}"
+	[ "$status" -eq 0 ]
+	local waited=0 q
+	for q in "${lines[@]}"; do
+		[ "$q" -ge 300 ] && waited=$((waited + 1))
+	done
+	[ "$waited" -eq 2 ]
+	[ "$(threads_of "$SERVER_PID")" -eq 3 ]
+}
+
+@test "UV_THREADPOOL_SIZE=8: the same four jobs never wait" {
+	start_server_after 'export UV_THREADPOOL_SIZE=8'
+	run queued_times 4 400
+	echo "queued: ${lines[*]}"
+	[ "$status" -eq 0 ]
+	local q
+	for q in "${lines[@]}"; do
+		[ "$q" -lt 200 ]
+	done
+	[ "$(threads_of "$SERVER_PID")" -eq 9 ]
+}
+
+@test "an invalid UV_THREADPOOL_SIZE gets a warning naming it, and the default" {
+	start_server_after 'export UV_THREADPOOL_SIZE=0'
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/work 1"
+	[[ $output == "worked 1 ms, queued "*" ms" ]]
+	grep -q "UV_THREADPOOL_SIZE" "$SERVER_ERR"
+	[ "$(threads_of "$SERVER_PID")" -eq 5 ]
+}
+
+@test "/block stalls every other connection; /work stalls none" {
+	start_server
+	local a b t0 t1
+	connect_fd a
+	connect_fd b
+	say "$a" "/work 800"
+	t0=$(now_ms)
+	say "$b" "during work"
+	expect_line "$b" "during work"
+	t1=$(now_ms)
+	echo "echo during /work took $((t1 - t0)) ms"
+	[ $((t1 - t0)) -lt 500 ]
+	hear "$a" 5
+	[[ $HEARD == "worked 800 ms, queued "* ]]
+
+	say "$a" "/block 800"
+	expect_line "$a" "blocked the loop for 800 ms" &
+	local blocker=$!
+	t0=$(now_ms)
+	say "$b" "during block"
+	expect_line "$b" "during block"
+	t1=$(now_ms)
+	wait "$blocker"
+	echo "echo during /block took $((t1 - t0)) ms"
+	[ $((t1 - t0)) -ge 500 ]
+}
+
+@test "bad /work and /block durations" {
+	start_server
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/work x\n/work 60001\n/block -1\n/block 10001'
+	[[ ${lines[0]} == "error: work: bad duration 'x'"* ]]
+	[[ ${lines[1]} == "error: work: bad duration '60001'"* ]]
+	[[ ${lines[2]} == "error: block: bad duration '-1'"* ]]
+	[[ ${lines[3]} == "error: block: bad duration '10001'"* ]]
+}
+
+@test "/cat of a multi-megabyte binary file: header, then the exact bytes" {
+	head -c 5000000 /dev/urandom >"$ROOT/big.bin"
+	start_server --root "$ROOT"
+	"$CLIENT" -p "$PORT" -t 10000 <<<"/cat big.bin" >"$BATS_TEST_TMPDIR/got"
+	[ "$(head -n 1 "$BATS_TEST_TMPDIR/got")" = "file 5000000" ]
+	tail -c +14 "$BATS_TEST_TMPDIR/got" | cmp - "$ROOT/big.bin"
+}
+
+@test "/cat: small, empty, through a symlink inside the root, then more commands" {
+	start_server --root "$ROOT"
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/cat sub/hello.txt\n/cat empty\n/cat inside-link\nafter'
+	[ "$output" = $'file 6\nhello\nfile 0\nfile 6\nhello\nafter' ]
+}
+
+@test "/cat refuses what is outside --root or not a file; the connection stays" {
+	start_server --root "$ROOT"
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/cat /etc/passwd\n/cat ../outside/secret\n/cat sub/../../outside/secret\n/cat escape\n/cat sub\n/cat missing\n/cat fifo\n/cat\nstill here'
+	echo "$output"
+	[ "${lines[0]}" = "error: cat /etc/passwd: absolute paths are not allowed" ]
+	[ "${lines[1]}" = "error: cat ../outside/secret: '..' is not allowed" ]
+	[ "${lines[2]}" = "error: cat sub/../../outside/secret: '..' is not allowed" ]
+	[ "${lines[3]}" = "error: cat escape: outside the root" ]
+	[ "${lines[4]}" = "error: cat sub: Is a directory" ]
+	[ "${lines[5]}" = "error: cat missing: No such file or directory" ]
+	[ "${lines[6]}" = "error: cat fifo: not a regular file" ]
+	[[ ${lines[7]} == "error: cat"*usage* ]]
+	[ "${lines[8]}" = "still here" ]
+}
+
+@test "/cat to a client that does not read holds at most a few chunks in memory" {
+	truncate -s 500M "$ROOT/huge"
+	start_server --root "$ROOT"
+	local fd before after
+	connect_fd fd
+	say "$fd" "/work 0"
+	hear "$fd"                                      # the pool is up
+	before=$(rss_kb_of "$SERVER_PID")
+	say "$fd" "/cat huge"
+	expect_line "$fd" "file 524288000"
+	# Let every buffer between the file and this shell fill up: memory is
+	# what is measured, so this waits on the clock on purpose.
+	sleep 1
+	after=$(rss_kb_of "$SERVER_PID")
+	echo "RSS before ${before} kB, while stalled ${after} kB"
+	[ $((after - before)) -lt 2048 ]
+	local other
+	connect_fd other
+	say "$other" "/stats"
+	hear "$other"
+	[[ $HEARD =~ pool_done=([0-9]+) ]]
+	echo "pool jobs done: ${BASH_REMATCH[1]}"
+	[ "${BASH_REMATCH[1]}" -lt 400 ]    # 500 MB would be 8,000 chunks
+}
+
+@test "a file that shrinks during /cat: a short body, then the server closes" {
+	head -c 50000000 /dev/zero >"$ROOT/shrinks"
+	start_server --root "$ROOT"
+	local fd
+	connect_fd fd
+	say "$fd" "/cat shrinks"
+	expect_line "$fd" "file 50000000"
+	truncate -s 100000 "$ROOT/shrinks"
+	local got
+	got=$(timeout 10 cat <&"$fd" | wc -c)
+	echo "received $got of 50000000 bytes"
+	[ "$got" -lt 50000000 ]
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"others still served"
+	[ "$output" = "others still served" ]
+}
+
+@test "clients that vanish during /work and /cat do not disturb the server" {
+	head -c 20000000 /dev/urandom >"$ROOT/blob"
+	start_server --root "$ROOT"
+	local fd i
+	for i in 1 2 3 4 5; do
+		connect_fd fd
+		say "$fd" "/work 100"
+		exec {fd}>&-
+		connect_fd fd
+		say "$fd" "/cat blob"
+		hear "$fd"
+		exec {fd}>&-
+	done
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/work 150\n/stats'
+	[[ ${lines[0]} == "worked 150 ms, queued "* ]]
+	[[ ${lines[1]} =~ conns=1\  ]]
+}
+
+@test "--root must be a directory" {
+	run "$STEP_BIN" --port 0 --root "$ROOT/sub/hello.txt"
+	[ "$status" -eq 1 ]
+	[[ $output == *"cannot use --root"* ]]
+}
