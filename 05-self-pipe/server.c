@@ -1,0 +1,281 @@
+/*
+ * 05-self-pipe — the wake-up: how anyone else gets the loop's attention.
+ *
+ * New since 04: async handles (async.c, libuv's uv_async_t). Any thread, or a
+ * signal handler, calls async_send(); it writes one byte to a self-pipe whose
+ * read end sits in the epoll set, and the loop runs the handle's callback on
+ * its own thread. An atomic flag coalesces sends: many sends before the loop
+ * looks cost one byte and one wake-up. The pool's completions now arrive this
+ * way instead of through 04's eventfd; /stats counts async_sends and wakeups.
+ *
+ * This file is the program on top: its options, the listener and main(). Each
+ * connection's byte stream is in conn.c, split into echoed data and commands.
+ *
+ * Usage: self-pipe [--host ADDR] [--port N] [--trace] [--idle-timeout MS]
+ *                  [--stats-interval MS] [--root DIR]
+ */
+#define _GNU_SOURCE
+#ifndef __linux__
+#error "self-pipe needs Linux (epoll, pipe2, accept4)"
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include "loop.h"
+#include "server.h"
+
+/* ---- constants ---------------------------------------------------------- */
+
+const char *const prog = "self-pipe";
+
+enum {
+	BACKLOG = 4096,           /* the kernel caps this at net.core.somaxconn */
+};
+
+/* ---- types -------------------------------------------------------------- */
+
+struct options opt = { .host = "127.0.0.1", .port = "8000", .root = "." };
+struct loop loop;
+unsigned long conn_count;
+int root_fd = -1;
+const char *root_path;
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static struct io listener;
+static struct timer stats_timer;
+static int spare_fd = -1;       /* held in reserve for the EMFILE trick */
+
+/* Setup failures only: once the server is serving, errors close one connection. */
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "%s: ", prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void usage(FILE *to, int status)
+{
+	fprintf(to,
+		"usage: %s [--host ADDR] [--port N] [--trace] [--idle-timeout MS]\n"
+		"          [--stats-interval MS] [--root DIR]\n"
+		"  --host ADDR          address to listen on (default 127.0.0.1)\n"
+		"  --port N             port to listen on, 0 for any free port (default 8000)\n"
+		"  --trace              narrate every loop iteration on stderr\n"
+		"  --idle-timeout MS    close a connection idle for MS ms (default: never)\n"
+		"  --stats-interval MS  print the /stats line to stderr every MS ms\n"
+		"  --root DIR           /cat serves files below DIR (default .)\n"
+		"environment:\n"
+		"  UV_THREADPOOL_SIZE   pool threads, 1 to 1024 (default 4)\n"
+		"  --help               show this help\n",
+		prog);
+	exit(status);
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static uint64_t parse_ms(const char *name, const char *s)
+{
+	unsigned long n;
+	if (!parse_uint(s, 86400000, &n)) {
+		fprintf(stderr, "%s: bad value for --%s: '%s'\n", prog, name, s);
+		usage(stderr, 2);
+	}
+	return n;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, 'H' },
+		{ "port", required_argument, NULL, 'p' },
+		{ "trace", no_argument, NULL, 't' },
+		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "stats-interval", required_argument, NULL, 's' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	unsigned long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'H': opt.host = optarg; break;
+		case 'p':
+			if (!parse_uint(optarg, 65535, &n)) {
+				fprintf(stderr, "%s: bad port '%s'\n", prog, optarg);
+				usage(stderr, 2);
+			}
+			opt.port = optarg;
+			break;
+		case 't': opt.trace = true; break;
+		case 'i': opt.idle_timeout_ms = parse_ms("idle-timeout", optarg); break;
+		case 's': opt.stats_interval_ms = parse_ms("stats-interval", optarg); break;
+		case 'r': opt.root = optarg; break;
+		case 'h': usage(stdout, 0); break;
+		default: usage(stderr, 2);
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		usage(stderr, 2);
+	}
+}
+
+/* Node raises the soft fd limit to the hard one at startup; so do we, so that
+ * thousands of connections work without `ulimit -n` first. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			fprintf(stderr, "%s: cannot raise the fd limit: %s\n", prog, strerror(errno));
+	}
+}
+
+/* Binds and listens on HOST:PORT, prints the `listening on` line, returns the fd.
+ * The listener is non-blocking: accept() must say EAGAIN, never wait. */
+static int listen_on(const char *host, const char *port)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+	struct addrinfo *ai;
+	int err = getaddrinfo(host, port, &hints, &ai);
+	if (err != 0)
+		die("cannot listen on %s:%s: %s", host, port, gai_strerror(err));
+
+	int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	/* Lets a restarted server bind while old connections sit in TIME_WAIT. It
+	 * does not let two servers listen on one port: that is still EADDRINUSE. */
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, BACKLOG) != 0)
+		die("cannot listen on %s:%s: %s", host, port, strerror(errno));
+	freeaddrinfo(ai);
+
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char name[INET6_ADDRSTRLEN];
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	void *addr = ss.ss_family == AF_INET6
+		? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
+		: (void *)&((struct sockaddr_in *)&ss)->sin_addr;
+	in_port_t bound = ss.ss_family == AF_INET6
+		? ((struct sockaddr_in6 *)&ss)->sin6_port
+		: ((struct sockaddr_in *)&ss)->sin_port;
+	inet_ntop(ss.ss_family, addr, name, sizeof name);
+	printf("listening on %s:%u\n", name, ntohs(bound));
+	fflush(stdout);
+	return fd;
+}
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+/* Accepts everything queued (until EAGAIN), each socket non-blocking from birth. */
+static void on_listener_io(struct io *w, uint32_t events)
+{
+	(void)events;
+	for (;;) {
+		int fd = accept4(w->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd >= 0) {
+			conn_start(fd);
+			continue;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE) {
+			/* The listener stays readable while a connection waits, and a
+			 * level-triggered loop would call us again at once, forever.
+			 * libuv's answer: give back the spare fd, accept the waiting
+			 * connections and close them, then take the spare again. */
+			int refused = 0;
+			close(spare_fd);
+			while ((fd = accept4(w->fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+				close(fd);
+				refused++;
+			}
+			spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			fprintf(stderr, "%s: out of file descriptors: refused %d connection%s\n",
+				prog, refused, refused == 1 ? "" : "s");
+			return;
+		}
+		fprintf(stderr, "%s: accept: %s\n", prog, strerror(errno));
+		return;
+	}
+}
+
+static void on_stats_timer(struct timer *t)
+{
+	char line[512];
+	(void)t;
+	stats_line(line, sizeof line);
+	fprintf(stderr, "%s\n", line);
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+	parse_args(argc, argv);
+	/* A peer that resets while we write would otherwise kill the whole process. */
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+
+	spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (spare_fd < 0)
+		die("open /dev/null: %s", strerror(errno));
+	root_fd = open(opt.root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0 || (root_path = realpath(opt.root, NULL)) == NULL)
+		die("cannot use --root %s: %s", opt.root, strerror(errno));
+	if (loop_init(&loop) != 0)
+		die("cannot start the loop: %s", strerror(errno));
+	loop.trace = opt.trace;
+	io_init(&loop, &listener, listen_on(opt.host, opt.port), on_listener_io);
+	if (io_set(&listener, EPOLLIN) != 0)
+		die("epoll_ctl: %s", strerror(errno));
+	if (opt.stats_interval_ms > 0) {
+		/* Unref'd: printing stats is no reason to keep the program alive. */
+		timer_init(&loop, &stats_timer, on_stats_timer);
+		timer_start(&stats_timer, opt.stats_interval_ms, opt.stats_interval_ms);
+		handle_unref(&stats_timer.h);
+	}
+
+	loop_run(&loop);
+	loop_close(&loop);
+	return 0;
+}
