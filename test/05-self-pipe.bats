@@ -44,11 +44,11 @@ load helpers
 	[ "$wakeups" -lt "$sends" ]
 }
 
-@test "the self-pipe is in the fd table: two pipe ends, no eventfd" {
+@test "the self-pipe is in the fd table: pipe ends, no eventfd" {
 	start_server
 	local links
 	links=$(for fd in /proc/"$SERVER_PID"/fd/*; do readlink "$fd"; done)
 	echo "$links"
-	[ "$(grep -c '^pipe:' <<<"$links")" -eq 2 ]
+	[ "$(grep -c '^pipe:' <<<"$links")" -ge 2 ]
 	! grep -q 'eventfd' <<<"$links"
 }

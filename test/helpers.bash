@@ -196,3 +196,13 @@ build_unit() {
 		-I"$KIT_ROOT/$STEP" -o "$BATS_TEST_TMPDIR/$1" \
 		"$KIT_ROOT/test/unit/$1.c" "${@:2}" -pthread
 }
+
+# wait_server_exit SECONDS — waits for the server to end by itself; its exit
+# status goes to $SERVER_STATUS. (A dead child stays a zombie until waited for,
+# so it is its state in /proc that says it has ended.)
+wait_server_exit() {
+	wait_for "$1" '! [ -e /proc/$SERVER_PID/stat ] || [ "$(awk "{ print \$3 }" /proc/$SERVER_PID/stat)" = Z ]' || return 1
+	SERVER_STATUS=0
+	wait "$SERVER_PID" || SERVER_STATUS=$?
+	SERVER_PID=
+}

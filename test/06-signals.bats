@@ -1,0 +1,138 @@
+#!/usr/bin/env bats
+# steps: 06-
+# Signal handles (unref'd), graceful shutdown, SIGUSR1, and EINTR under a storm.
+
+load helpers
+
+@test "SIGTERM: in-flight /sleep answered, listener refused at once, exit 0" {
+	start_server
+	local busy idle t0
+	connect_fd busy
+	connect_fd idle
+	say "$busy" "/sleep 600"
+	say "$idle" "hi"
+	expect_line "$idle" "hi"
+	t0=$(now_ms)
+	kill -TERM "$SERVER_PID"
+	wait_for_log 5 'shutting down \(SIGTERM\)'
+	# The listener is closed at once: a new client is refused...
+	run "$CLIENT" -p "$PORT" -t 2000 <<<"too late"
+	[ "$status" -eq 1 ]
+	[[ $output == *"Connection refused"* ]]
+	# ...the idle connection is closed at once...
+	expect_closed "$idle" 2
+	[ $(( $(now_ms) - t0 )) -lt 500 ]
+	# ...and the busy one gets its answer, then is closed.
+	expect_line "$busy" "slept 600 ms"
+	expect_closed "$busy" 2
+	wait_server_exit 5
+	[ "$SERVER_STATUS" -eq 0 ]
+}
+
+@test "SIGINT shuts down the same way; a pool job in flight is answered" {
+	start_server
+	local fd
+	connect_fd fd
+	say "$fd" "/work 400"
+	# Wait until the job is on the pool, so the signal finds it in flight.
+	wait_for 5 '[ "$(threads_of "$SERVER_PID")" -gt 1 ]'
+	kill -INT "$SERVER_PID"
+	hear "$fd" 5
+	[[ $HEARD == "worked 400 ms, queued "* ]]
+	wait_server_exit 5
+	[ "$SERVER_STATUS" -eq 0 ]
+	grep -q 'shutting down (SIGINT)' "$SERVER_ERR"
+}
+
+@test "an idle server exits 0 at once on SIGTERM: signal handles keep nothing alive" {
+	start_server --stats-interval 50
+	kill -TERM "$SERVER_PID"
+	wait_server_exit 2
+	[ "$SERVER_STATUS" -eq 0 ]
+}
+
+@test "--shutdown-timeout force-closes what is left" {
+	start_server --shutdown-timeout 300
+	local fd t0
+	connect_fd fd
+	say "$fd" "/sleep 10000"
+	t0=$(now_ms)
+	kill -TERM "$SERVER_PID"
+	expect_closed "$fd" 5
+	local took=$(( $(now_ms) - t0 ))
+	echo "closed after $took ms"
+	[ "$took" -ge 250 ] && [ "$took" -lt 3000 ]
+	wait_server_exit 5
+	[ "$SERVER_STATUS" -eq 0 ]
+	grep -q 'shutdown timeout: closing 1 connection' "$SERVER_ERR"
+}
+
+@test "the shutdown timeout with a pool job still running: exit 1, said why" {
+	start_server --shutdown-timeout 200
+	local fd
+	connect_fd fd
+	say "$fd" "/work 5000"
+	wait_for 5 '[ "$(threads_of "$SERVER_PID")" -gt 1 ]'
+	kill -TERM "$SERVER_PID"
+	wait_server_exit 5
+	[ "$SERVER_STATUS" -eq 1 ]
+	grep -q 'pool job still running' "$SERVER_ERR"
+}
+
+@test "a second SIGTERM or SIGINT exits at once with 128+signo" {
+	start_server
+	local fd
+	connect_fd fd
+	say "$fd" "/sleep 10000"
+	kill -TERM "$SERVER_PID"
+	wait_for_log 5 'shutting down'
+	kill -INT "$SERVER_PID"
+	wait_server_exit 2
+	[ "$SERVER_STATUS" -eq 130 ]
+
+	start_server
+	connect_fd fd
+	say "$fd" "/sleep 10000"
+	kill -INT "$SERVER_PID"
+	wait_for_log 5 'shutting down'
+	kill -TERM "$SERVER_PID"
+	wait_server_exit 2
+	[ "$SERVER_STATUS" -eq 143 ]
+}
+
+@test "SIGUSR1 prints the stats line to stderr; /stats counts signals" {
+	start_server
+	kill -USR1 "$SERVER_PID"
+	wait_for_log 5 '^stats ticks=.* signals=1($| )'
+	kill -USR1 "$SERVER_PID"
+	wait_for_log 5 '^stats ticks=.* signals=2($| )'
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/stats"
+	[[ $output =~ \ async_sends=[0-9]+\ wakeups=[0-9]+\ signals=2($|\ ) ]]
+}
+
+@test "a storm of signals while serving: every byte intact, every reply right" {
+	head -c 3000000 /dev/urandom >"$BATS_TEST_TMPDIR/file"
+	start_server --root "$BATS_TEST_TMPDIR"
+	random_bytes 6000000 >"$BATS_TEST_TMPDIR/big"
+	"$CLIENT" -p "$PORT" -t 20000 <"$BATS_TEST_TMPDIR/big" >"$BATS_TEST_TMPDIR/echo" 3>&- &
+	local echoer=$!
+	"$CLIENT" -p "$PORT" -t 20000 <<<$'/cat file\n/work 200\n/sleep 200' >"$BATS_TEST_TMPDIR/cmds" 3>&- &
+	local commander=$!
+	local i
+	for i in $(seq 1 300); do
+		kill -USR1 "$SERVER_PID"
+	done
+	wait "$echoer"
+	wait "$commander"
+	cmp "$BATS_TEST_TMPDIR/big" "$BATS_TEST_TMPDIR/echo"
+	head -c 3000013 "$BATS_TEST_TMPDIR/cmds" | tail -c 3000000 | cmp - "$BATS_TEST_TMPDIR/file"
+	run tail -c +3000014 "$BATS_TEST_TMPDIR/cmds"
+	[[ ${lines[0]} == "worked 200 ms, queued "*" ms" ]]
+	[ "${lines[1]}" = "slept 200 ms" ]
+	kill -0 "$SERVER_PID"
+}
+
+@test "bad --shutdown-timeout is a usage error" {
+	run "$STEP_BIN" --shutdown-timeout soon
+	[ "$status" -eq 2 ]
+}
