@@ -52,6 +52,7 @@ struct conn {
 	bool busy;              /* a command is in flight: stop reading */
 	bool eof;               /* the client half-closed: finish, flush, close */
 	bool quitting;          /* close once the out-buffer is flushed */
+	bool rdhup;             /* EPOLLRDHUP seen: stop asking for it */
 	bool closed;            /* conn_close() done; memory freed after this tick */
 	uint64_t sleep_ms;      /* the /sleep in flight */
 	struct request *req;    /* the pool job in flight, if any */

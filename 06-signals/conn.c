@@ -94,6 +94,11 @@ static int conn_update(struct conn *c)
 		want |= EPOLLIN;
 	if (pending(c) > 0)
 		want |= EPOLLOUT;
+	/* Not reading while a command runs, yet a client that resets must be
+	 * noticed (its /sleep or child would outlive it): EPOLLRDHUP keeps the fd
+	 * reporting, until the first one (a FIN, not a reset) says "no more". */
+	if (c->busy && !c->rdhup)
+		want |= EPOLLRDHUP;
 	return io_set(&c->io, want);
 }
 
@@ -318,6 +323,8 @@ static void on_conn_io(struct io *w, uint32_t events)
 	/* EPOLLERR or EPOLLHUP: reset or both directions closed. Nothing to save. */
 	if (events & (EPOLLERR | EPOLLHUP))
 		err = -1;
+	if (events & EPOLLRDHUP)
+		c->rdhup = true;        /* a half-close: the rest is read after the command */
 	if (!err && (events & EPOLLOUT))
 		err = conn_flush(c);
 	if (!err && c->on_drain != NULL && conn_drained(c)) {

@@ -163,6 +163,17 @@ load helpers
 	[ "$output" = "slept 50 ms" ]
 }
 
+@test "a client that resets during a /sleep is closed at once, not after it" {
+	start_server
+	local probe
+	connect_fd probe
+	resettable_client "/sleep 60000"
+	wait_for 5 '[ "$(stats_value "$probe" timers)" -eq 1 ]'
+	vanish
+	wait_for 5 '[ "$(stats_value "$probe" conns)" -eq 1 ]'
+	[ "$(stats_value "$probe" timers)" -eq 0 ]
+}
+
 @test "--idle-timeout closes quiet connections, not busy ones" {
 	start_server --idle-timeout 300
 	local quiet busy t0

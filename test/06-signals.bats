@@ -7,9 +7,8 @@ load helpers
 @test "SIGTERM: in-flight /sleep answered, listener refused at once, exit 0" {
 	start_server
 	local busy idle t0
-	connect_fd busy
+	busy_conn busy "/sleep 600"
 	connect_fd idle
-	say "$busy" "/sleep 600"
 	say "$idle" "hi"
 	expect_line "$idle" "hi"
 	t0=$(now_ms)
@@ -54,8 +53,7 @@ load helpers
 @test "--shutdown-timeout force-closes what is left" {
 	start_server --shutdown-timeout 300
 	local fd t0
-	connect_fd fd
-	say "$fd" "/sleep 10000"
+	busy_conn fd "/sleep 10000"
 	t0=$(now_ms)
 	kill -TERM "$SERVER_PID"
 	expect_closed "$fd" 5
@@ -82,8 +80,7 @@ load helpers
 @test "a second SIGTERM or SIGINT exits at once with 128+signo" {
 	start_server
 	local fd
-	connect_fd fd
-	say "$fd" "/sleep 10000"
+	busy_conn fd "/sleep 10000"
 	kill -TERM "$SERVER_PID"
 	wait_for_log 5 'shutting down'
 	kill -INT "$SERVER_PID"
@@ -91,8 +88,7 @@ load helpers
 	[ "$SERVER_STATUS" -eq 130 ]
 
 	start_server
-	connect_fd fd
-	say "$fd" "/sleep 10000"
+	busy_conn fd "/sleep 10000"
 	kill -INT "$SERVER_PID"
 	wait_for_log 5 'shutting down'
 	kill -TERM "$SERVER_PID"

@@ -23,6 +23,14 @@ since() {
 	[ "$STEP_NUM" -ge $((10#$1)) ] || skip "needs step $1 or later"
 }
 
+# not_under_sanitizer WHY — skips the test when the program is a sanitizer build
+# (`make sanitize` sets KIT_SANITIZER=asan or tsan), for a test whose measure the
+# sanitizer itself distorts, e.g. memory: the shadow memory and the freed blocks
+# that ASan holds back to catch use-after-free, not the server, would be measured.
+not_under_sanitizer() {
+	[ -z "${KIT_SANITIZER:-}" ] || skip "not under $KIT_SANITIZER: $1"
+}
+
 # start_server [ARGS...] — starts the step's program on a free port with ARGS.
 # Sets SERVER_PID and PORT; stderr goes to $SERVER_ERR. Waits for the
 # `listening on` line itself (through a FIFO), never for a fixed time.
@@ -66,8 +74,9 @@ start_server_after() {
 }
 
 # Runs in the background, remembered for teardown: bg CMD [ARGS...]
+# Its stdin is this function's (a background command would get /dev/null).
 bg() {
-	"$@" 3>&- &
+	"$@" 3>&- <&0 &
 	BG_PIDS+=($!)
 }
 
@@ -113,7 +122,17 @@ proc_field() {       # proc_field PID Threads|VmRSS  -> the number
 	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
 }
 
-threads_of() { proc_field "$1" Threads; }
+# threads_of PID — the program's own threads. ThreadSanitizer adds a thread of
+# its own to a process the moment it starts its second one; that one is not
+# counted, so the suites' thread counts hold under `make sanitize` too.
+threads_of() {
+	local n
+	n=$(proc_field "$1" Threads) || return 1
+	if [ "${KIT_SANITIZER:-}" = tsan ] && [ "$n" -gt 1 ]; then
+		n=$((n - 1))
+	fi
+	echo "$n"
+}
 rss_kb_of() { proc_field "$1" VmRSS; }
 
 # cpu_ticks PID — user+system CPU time used so far, in clock ticks.
@@ -205,4 +224,32 @@ wait_server_exit() {
 	SERVER_STATUS=0
 	wait "$SERVER_PID" || SERVER_STATUS=$?
 	SERVER_PID=
+}
+
+# A client the test can make vanish abruptly, after the server has its command:
+#   resettable_client "/sleep 60000"; ...wait for the command to be in flight...
+#   vanish        (the client closes with a reset: RST, not FIN)
+resettable_client() {
+	local fifo=$BATS_TEST_TMPDIR/reset.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec {RESET_W}<>"$fifo"         # read-write: opening it does not block
+	# The client must not inherit the write end, or it never sees EOF.
+	bg "$CLIENT" -p "$PORT" --reset -t 20000 <"$fifo" >/dev/null {RESET_W}>&-
+	printf '%s\n' "$1" >&"$RESET_W"
+}
+vanish() {
+	exec {RESET_W}>&-               # stdin EOF: the client resets and exits
+}
+
+# busy_conn VAR "/sleep 600" — a connection whose command is surely in flight
+# (the server counts one more timer), its fd number in the named variable.
+busy_conn() {
+	local probe before
+	connect_fd probe
+	before=$(stats_value "$probe" timers)
+	connect_fd "$1"
+	say "${!1}" "$2"
+	wait_for 5 '[ "$(stats_value "$probe" timers)" -gt "$before" ]'
+	exec {probe}>&-
 }
