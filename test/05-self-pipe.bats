@@ -24,21 +24,28 @@ load helpers
 
 @test "pool completions that finish together share wake-ups" {
 	start_server_after 'export UV_THREADPOOL_SIZE=64'
-	local fds=() fd i
+	local fds=() fd i probe
 	for i in $(seq 1 64); do
 		connect_fd fd
 		fds+=("$fd")
 	done
+	connect_fd probe
 	for fd in "${fds[@]}"; do
-		say "$fd" "/work 300"
+		say "$fd" "/work 1000"
 	done
+	# Once all 64 run, hold the loop thread (step 04's /block) until they
+	# have finished: their completions find the loop busy and must share
+	# wake-ups, however slow or loaded the machine is.
+	wait_for 10 '[ "$(stats_value "$probe" pool_running)" -eq 64 ]'
+	say "$probe" "/block 2000"
+	expect_line "$probe" "blocked the loop for 2000 ms" 10
 	for fd in "${fds[@]}"; do
 		hear "$fd" 10
-		[[ $HEARD == "worked 300 ms"* ]]
+		[[ $HEARD == "worked 1000 ms"* ]]
 	done
 	local sends wakeups
-	sends=$(stats_value "${fds[0]}" async_sends)
-	wakeups=$(stats_value "${fds[0]}" wakeups)
+	sends=$(stats_value "$probe" async_sends)
+	wakeups=$(stats_value "$probe" wakeups)
 	echo "async_sends=$sends wakeups=$wakeups"
 	[ "$sends" -eq 64 ]
 	[ "$wakeups" -lt "$sends" ]

@@ -150,6 +150,7 @@ children_of() {     # children_of PID -> their PIDs, one per line
 }
 
 @test "a child's output to a client that never reads is held back, not buffered" {
+	not_under_sanitizer "it measures the server's memory (RSS)"
 	start_runner --allow yes
 	local before after
 	before=$(rss_kb_of "$SERVER_PID")

@@ -85,7 +85,7 @@ kill_started() {
 	local pid
 	for pid in "${BG_PIDS[@]}" $SERVER_PID; do
 		kill -9 "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null || true
 	done
 	BG_PIDS=()
 	SERVER_PID=

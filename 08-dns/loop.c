@@ -1,0 +1,397 @@
+/*
+ * loop.c — the event loop: handles, timers, and loop_run().
+ *
+ * loop_run() is the slide's phase list, one call per phase:
+ *   update time → run due timers → compute the poll timeout → poll and dispatch
+ *   I/O → run close callbacks
+ * and it goes round while an active, ref'd handle or a request in flight is left.
+ * (libuv ≥ 1.45 runs the timers after the poll instead of before it: the cycle
+ * is the same, only where it starts moved.)
+ */
+#define _GNU_SOURCE
+#ifndef __linux__
+#error "loop.c needs Linux (epoll)"
+#endif
+
+#include "loop.h"
+#include "pool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+/* ---- constants ---------------------------------------------------------- */
+
+enum { MAX_EVENTS = 1024 };     /* events taken per epoll_wait(), as libuv does */
+
+/* ---- time --------------------------------------------------------------- */
+
+/* CLOCK_MONOTONIC never jumps when someone sets the wall clock. */
+uint64_t loop_clock_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void update_time(struct loop *l)
+{
+	l->now = loop_clock_ms();
+}
+
+uint64_t loop_now(const struct loop *l)
+{
+	return l->now;
+}
+
+/* ---- handles ------------------------------------------------------------ */
+
+void handle_init(struct loop *l, struct handle *h, enum handle_type type)
+{
+	memset(h, 0, sizeof *h);
+	h->loop = l;
+	h->type = type;
+	h->flags = HANDLE_REF;
+}
+
+/* Activity and refs are counted as they change, so "is the loop alive?"
+ * is one comparison, not a walk over every handle. */
+void handle_start(struct handle *h)
+{
+	if (h->flags & HANDLE_ACTIVE)
+		return;
+	h->flags |= HANDLE_ACTIVE;
+	h->loop->active_handles++;
+	if (h->flags & HANDLE_REF)
+		h->loop->active_refs++;
+}
+
+void handle_stop(struct handle *h)
+{
+	if (!(h->flags & HANDLE_ACTIVE))
+		return;
+	h->flags &= ~(unsigned)HANDLE_ACTIVE;
+	h->loop->active_handles--;
+	if (h->flags & HANDLE_REF)
+		h->loop->active_refs--;
+}
+
+/* A flag, not a counter, as in libuv: unref twice, ref once, and it is ref'd. */
+void handle_ref(struct handle *h)
+{
+	if (h->flags & HANDLE_REF)
+		return;
+	h->flags |= HANDLE_REF;
+	if (h->flags & HANDLE_ACTIVE)
+		h->loop->active_refs++;
+}
+
+void handle_unref(struct handle *h)
+{
+	if (!(h->flags & HANDLE_REF))
+		return;
+	h->flags &= ~(unsigned)HANDLE_REF;
+	if (h->flags & HANDLE_ACTIVE)
+		h->loop->active_refs--;
+}
+
+bool handle_is_active(const struct handle *h)
+{
+	return h->flags & HANDLE_ACTIVE;
+}
+
+/* ---- io watchers -------------------------------------------------------- */
+
+void io_init(struct loop *l, struct io *w, int fd, io_cb cb)
+{
+	handle_init(l, &w->h, HANDLE_IO);
+	w->fd = fd;
+	w->events = 0;
+	w->in_epoll = false;
+	w->cb = cb;
+}
+
+int io_set(struct io *w, uint32_t events)
+{
+	if (events == w->events && (events == 0 || w->in_epoll))
+		return 0;
+	/* data.ptr finds the watcher again when epoll says the fd is ready. */
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+	int op = w->in_epoll ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(w->h.loop->epfd, op, w->fd, &ev) != 0)
+		return -1;
+	w->in_epoll = true;
+	w->events = events;
+	if (events != 0)
+		handle_start(&w->h);
+	else
+		handle_stop(&w->h);
+	return 0;
+}
+
+/* ---- timers: a binary min-heap ordered by (due, seq) --------------------- */
+
+static bool timer_before(const struct timer *a, const struct timer *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due;
+	return a->seq < b->seq;
+}
+
+static void heap_swap(struct loop *l, size_t i, size_t j)
+{
+	struct timer *t = l->heap[i];
+	l->heap[i] = l->heap[j];
+	l->heap[j] = t;
+	l->heap[i]->heap_index = i;
+	l->heap[j]->heap_index = j;
+}
+
+static void heap_up(struct loop *l, size_t i)
+{
+	while (i > 0 && timer_before(l->heap[i], l->heap[(i - 1) / 2])) {
+		heap_swap(l, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(struct loop *l, size_t i)
+{
+	for (;;) {
+		size_t least = i, left = 2 * i + 1, right = left + 1;
+		if (left < l->heap_len && timer_before(l->heap[left], l->heap[least]))
+			least = left;
+		if (right < l->heap_len && timer_before(l->heap[right], l->heap[least]))
+			least = right;
+		if (least == i)
+			return;
+		heap_swap(l, i, least);
+		i = least;
+	}
+}
+
+static void heap_remove(struct loop *l, struct timer *t)
+{
+	size_t i = t->heap_index;
+	l->heap_len--;
+	if (i == l->heap_len)
+		return;
+	l->heap[i] = l->heap[l->heap_len];
+	l->heap[i]->heap_index = i;
+	heap_down(l, i);
+	heap_up(l, i);
+}
+
+void timer_init(struct loop *l, struct timer *t, timer_cb cb)
+{
+	handle_init(l, &t->h, HANDLE_TIMER);
+	t->cb = cb;
+}
+
+void timer_start(struct timer *t, uint64_t timeout, uint64_t repeat)
+{
+	struct loop *l = t->h.loop;
+	timer_stop(t);
+	if (l->heap_len == l->heap_cap) {
+		size_t cap = l->heap_cap ? 2 * l->heap_cap : 64;
+		struct timer **grown = realloc(l->heap, cap * sizeof *grown);
+		if (grown == NULL)
+			abort();        /* a timer that silently never fires is worse */
+		l->heap = grown;
+		l->heap_cap = cap;
+	}
+	t->due = l->now + timeout;
+	t->repeat = repeat;
+	t->seq = l->timer_seq++;
+	t->heap_index = l->heap_len;
+	l->heap[l->heap_len++] = t;
+	heap_up(l, t->heap_index);
+	handle_start(&t->h);
+}
+
+void timer_stop(struct timer *t)
+{
+	if (!handle_is_active(&t->h))
+		return;
+	heap_remove(t->h.loop, t);
+	handle_stop(&t->h);
+}
+
+/* Fires every timer that is due. A timer started during this pass (even with
+ * timeout 0) waits for the next iteration, so a callback that restarts its own
+ * timer cannot keep the loop here forever. */
+static void run_timers(struct loop *l)
+{
+	uint64_t started_before = l->timer_seq;
+
+	while (l->heap_len > 0) {
+		struct timer *t = l->heap[0];
+		if (t->due > l->now || t->seq >= started_before)
+			break;
+		l->lag_ms = l->now - t->due;
+		timer_stop(t);
+		if (t->repeat > 0)
+			timer_start(t, t->repeat, t->repeat);   /* now + repeat: no catch-up */
+		t->cb(t);
+	}
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+int loop_init(struct loop *l)
+{
+	memset(l, 0, sizeof *l);
+	l->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (l->epfd < 0)
+		return -1;
+	update_time(l);
+	l->start_ms = l->now;
+	if (async_loop_init(l) != 0 || signal_loop_init(l) != 0)
+		return -1;
+	return pool_loop_init(l);
+}
+
+void loop_close(struct loop *l)
+{
+	async_loop_close(l);
+	signal_loop_close(l);
+	close(l->epfd);
+	free(l->heap);
+	l->heap = NULL;
+}
+
+/* Every handle type starts with struct handle, so the cast below is safe. */
+void handle_close(struct handle *h, close_cb cb)
+{
+	if (h->flags & HANDLE_CLOSING)
+		return;
+	switch (h->type) {
+	case HANDLE_IO: {
+		struct io *w = (struct io *)h;
+		if (w->in_epoll)
+			epoll_ctl(h->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+		w->in_epoll = false;
+		w->events = 0;
+		handle_stop(h);
+		break;
+	}
+	case HANDLE_TIMER:
+		timer_stop((struct timer *)h);
+		break;
+	case HANDLE_ASYNC:
+		async_remove((struct async *)h);
+		break;
+	case HANDLE_SIGNAL:
+		signal_remove((struct signal_handle *)h);
+		break;
+	case HANDLE_PROCESS:
+		/* The child is not reaped by us any more: close only ended ones. */
+		process_remove((struct process *)h);
+		break;
+	}
+	h->flags |= HANDLE_CLOSING;
+	h->on_close = cb;
+	h->next_closing = h->loop->closing;
+	h->loop->closing = h;
+}
+
+static bool loop_alive(const struct loop *l)
+{
+	return l->active_refs > 0 || l->active_reqs > 0 || l->closing != NULL;
+}
+
+/* How long epoll_wait() may block: until the next timer is due; forever with
+ * none. The clock is in whole ms, truncated, so the real "now" is at or past
+ * l->now and waiting (due - now) ms can never end before the deadline: no
+ * early wake-up, no spinning on a timer that is almost due. */
+static int poll_timeout(const struct loop *l, const char **why)
+{
+	if (!loop_alive(l) || l->closing != NULL) {
+		*why = "closing handles";
+		return 0;
+	}
+	if (l->heap_len == 0) {
+		*why = "no timers";
+		return -1;
+	}
+	*why = "next timer";
+	uint64_t due = l->heap[0]->due;
+	return due <= l->now ? 0 : (int)(due - l->now);
+}
+
+static void trace_tick(const struct loop *l, int timeout, const char *why,
+		       const struct epoll_event *evs, int n)
+{
+	char wait[32];
+	if (timeout < 0)
+		snprintf(wait, sizeof wait, "forever");
+	else
+		snprintf(wait, sizeof wait, "%dms", timeout);
+	fprintf(stderr, "tick %lu wait=%s (%s) woke: ", l->ticks, wait, why);
+	if (n == 0)
+		fprintf(stderr, "timeout\n");
+	else if (n == 1)
+		fprintf(stderr, "fd %d %s\n", ((struct io *)evs[0].data.ptr)->fd,
+			evs[0].events & (EPOLLERR | EPOLLHUP) ? "hung up"
+			: evs[0].events & EPOLLIN ? "readable" : "writable");
+	else
+		fprintf(stderr, "%d events\n", n);
+}
+
+static void poll_io(struct loop *l, int timeout, const char *why)
+{
+	static struct epoll_event events[MAX_EVENTS];
+
+	uint64_t before = loop_clock_ms();
+	int n = epoll_wait(l->epfd, events, MAX_EVENTS, timeout);
+	if (n < 0 && errno != EINTR) {
+		fprintf(stderr, "epoll_wait: %s\n", strerror(errno));
+		abort();        /* only a bug (a bad epfd) gets here */
+	}
+	if (n < 0)
+		n = 0;          /* a signal interrupted the wait: just go round */
+	/* The wait may have been long: refresh the clock before any callback
+	 * starts a timer, or that timer would fire early. */
+	update_time(l);
+	l->idle_ms += l->now - before;
+	if (l->trace)
+		trace_tick(l, timeout, why, events, n);
+
+	for (int i = 0; i < n; i++) {
+		struct io *w = events[i].data.ptr;
+		/* An earlier callback in this batch may have stopped this watcher. */
+		if (w->events == 0)
+			continue;
+		w->cb(w, events[i].events);
+	}
+}
+
+static void run_closing(struct loop *l)
+{
+	struct handle *h = l->closing;
+	l->closing = NULL;
+	while (h != NULL) {
+		struct handle *next = h->next_closing;
+		if (h->on_close != NULL)
+			h->on_close(h);
+		h = next;
+	}
+}
+
+int loop_run(struct loop *l)
+{
+	while (loop_alive(l)) {
+		const char *why;
+		l->ticks++;
+		update_time(l);                         /* 1. update time */
+		run_timers(l);                          /* 2. run due timers */
+		int timeout = poll_timeout(l, &why);    /* 3. how long may we block? */
+		poll_io(l, timeout, why);               /* 4. poll, dispatch I/O */
+		run_closing(l);                         /* 5. close callbacks */
+	}
+	return 0;
+}

@@ -1,0 +1,38 @@
+/*
+ * resolve.h — a DNS client inside the loop, like c-ares under Node's
+ * dns.resolve4(): no thread, just a UDP socket and a timer per query.
+ */
+#ifndef RESOLVE_H
+#define RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "loop.h"
+
+struct resolve_config {
+	struct sockaddr_in server;  /* where queries go (--dns-server) */
+	uint64_t timeout_ms;        /* per try (--dns-timeout) */
+	unsigned tries;             /* sends before giving up (--dns-tries) */
+};
+
+struct resolve;
+/* ERROR is NULL on success ("NXDOMAIN", "SERVFAIL", "timeout", "truncated",
+ * "bad response"... otherwise); ADDRS holds COUNT addresses, in answer order. */
+typedef void (*resolve_cb)(struct resolve *r, const char *error,
+			   const struct in_addr *addrs, size_t count);
+
+/* Starts resolving NAME's A records; CB runs once on the loop thread, then the
+ * request frees itself. Returns it, or NULL with errno set (EINVAL: not a valid
+ * hostname). DATA is the caller's, handed back in resolve_data(). */
+struct resolve *resolve_start(struct loop *l, const struct resolve_config *cfg,
+			      const char *name, resolve_cb cb, void *data);
+void *resolve_data(const struct resolve *r);
+const char *resolve_name(const struct resolve *r);
+/* The caller lost interest (its client left): CB will not run. */
+void resolve_cancel(struct resolve *r);
+/* Queries in flight now. */
+unsigned resolve_inflight(void);
+
+#endif

@@ -1,0 +1,130 @@
+/*
+ * server.h — what the server's two files share: its options, its connections,
+ * and the calls a command makes to answer on its connection.
+ *
+ * server.c is the program (options, the listener, main); conn.c is one
+ * connection's byte stream; commands.c is the protocol's commands, cat.c the
+ * one that streams a file from the thread pool, run.c the one that starts a
+ * child process, dns.c the two that ask DNS.
+ */
+#ifndef SERVER_H
+#define SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loop.h"
+#include "pool.h"
+#include "resolve.h"
+
+enum { MAX_LINE = 1024 };       /* longest command line, in bytes */
+
+struct options {
+	const char *host;
+	const char *port;
+	bool trace;
+	uint64_t idle_timeout_ms;   /* 0: off */
+	uint64_t stats_interval_ms; /* 0: off */
+	const char *root;           /* /cat serves files below this directory */
+	uint64_t shutdown_timeout_ms; /* then a graceful shutdown force-closes */
+	const char *allow;          /* CMD[,CMD...] that /run may start */
+	unsigned max_children;
+	const char *dns_server;     /* ADDR[:PORT] for /resolve, or NULL */
+};
+
+/* Where a connection's input stands in the stream of data and commands. */
+enum input_state {
+	AT_LINE_START,          /* a '/' here starts a command */
+	IN_DATA,                /* echoing, up to the next '\n' */
+	IN_COMMAND,             /* reading a command line into `line` */
+};
+
+struct conn;
+struct run;
+
+/* Every pool job a command starts begins with this. If the client goes away
+ * while the job runs, `conn` becomes NULL and the job only cleans up. */
+struct request {
+	struct work work;
+	struct conn *conn;
+};
+
+/* One client. An idle connection is just this struct: the buffers below are
+ * allocated only while they hold something. */
+struct conn {
+	struct io io;           /* first member: the loop hands callbacks &io */
+	struct timer timer;     /* /sleep's, or the idle timeout's: never both */
+	enum input_state state;
+	bool busy;              /* a command is in flight: stop reading */
+	bool eof;               /* the client half-closed: finish, flush, close */
+	bool quitting;          /* close once the out-buffer is flushed */
+	bool rdhup;             /* EPOLLRDHUP seen: stop asking for it */
+	bool closed;            /* conn_close() done; memory freed after this tick */
+	uint64_t sleep_ms;      /* the /sleep in flight */
+	struct request *req;    /* the pool job in flight, if any */
+	struct run *run;        /* the child process in flight, if any */
+	struct resolve *resolve;        /* the /resolve in flight, if any */
+	void (*on_drain)(struct conn *c);   /* once the out-buffer runs low */
+	struct conn *prev, *next;           /* every connection, for shutdown */
+	char *line;             /* the command line read so far */
+	size_t line_len;
+	char *in;               /* input held back while busy: in[in_off..in_len) */
+	size_t in_off, in_len;
+	char *out;              /* unsent bytes: out[out_off..out_len) */
+	size_t out_off, out_len, out_cap;
+};
+
+extern const char *const prog;
+extern struct options opt;
+extern struct loop loop;
+extern unsigned long conn_count;
+extern bool shutting_down;      /* finish what is in flight, accept nothing new */
+extern unsigned children;       /* /run children still running */
+extern struct resolve_config dns_config;        /* for /resolve */
+extern int root_fd;             /* --root, opened once */
+extern const char *root_path;   /* ...and its real path, without symlinks */
+
+/* Serves the accepted socket FD (non-blocking) as a new connection. */
+void conn_start(int fd);
+/* Shutdown: closes every idle connection now, the others once their command
+ * has answered and the answer is sent. */
+void conn_shutdown_all(void);
+/* Shutdown timeout: closes every connection, whatever it is doing. */
+void conn_close_all(void);
+/* Sends LEN bytes on C, keeping what the socket won't take yet.
+ * Returns 0, or -1 when C is broken. */
+int conn_write(struct conn *c, const char *buf, size_t len);
+/* True when C's out-buffer is low enough to queue more (a /cat chunk). */
+bool conn_drained(const struct conn *c);
+/* Closes C at once, whatever is pending (a /cat whose file shrank). */
+void conn_close(struct conn *c);
+/* Queues a reply line (printf-style; the '\n' is added) on C. */
+void conn_reply(struct conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Marks C busy: no more input is read from it until conn_done(). */
+void conn_busy(struct conn *c);
+/* The command in flight on C has replied: carry on with C's input. */
+void conn_done(struct conn *c);
+/* Replies and then closes C once everything queued has been sent. */
+void conn_quit(struct conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The `stats ...` line of SPEC §6, without its '\n', into BUF. */
+void stats_line(char *buf, size_t size);
+
+/* Runs the command LINE (starting with '/', no '\n') on C. */
+void command_run(struct conn *c, char *line);
+/* /cat PATH (cat.c). */
+void command_cat(struct conn *c, const char *path);
+/* /run CMD [ARG...] (run.c), and what a closing connection or a shutdown
+ * does to a child that is still running: SIGTERM. */
+void command_run_child(struct conn *c, const char *args);
+void run_abandon(struct run *r);
+void run_signal_all(int signum);
+/* /lookup HOST and /resolve HOST (dns.c). */
+void command_lookup(struct conn *c, const char *host);
+void command_resolve(struct conn *c, const char *host);
+/* C's timer fired while C was busy with a command. */
+void command_timer(struct conn *c);
+
+#endif
