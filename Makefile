@@ -5,7 +5,14 @@
 #   make test STEP=05    one step only (still with every earlier step's suites)
 #   make diff STEP=05    what step 05 adds to step 04: the lesson, as a diff
 #   make demo            the guided tour of all eight steps
-#   make clean
+#   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
+#   make fuzz            fuzz 08's DNS reply parser for FUZZ_SECONDS (default 30)
+#   make sanitize        the tests again against ASan+UBSan builds, and TSan builds of the
+#                        threaded steps (STEP=05 for one step)
+#   make valgrind        the newest step under Valgrind's memcheck (STEP=05 for another)
+#   make lint            cppcheck and clang-tidy over every step and tools/ (STEP=05 for one)
+#   make compile_commands.json   every file's compile command, for editors (clangd)
+#   make clean           (also removes build/, where sanitize and valgrind build)
 # CC, CFLAGS, CPPFLAGS and LDFLAGS are passed down to every sub-make.
 
 SHELL := /bin/bash
@@ -25,9 +32,31 @@ diff:
 	@tools/stepdiff $(STEP)
 
 demo: all
-	@echo "make demo: the guided tour is coming; meanwhile see README.md, 'How to watch a step'."
+	@tools/demo
+
+bench:
+	@bench/run
+
+fuzz:
+	$(MAKE) -C 08-dns fuzz
+
+sanitize:
+	@tools/sanitize $(STEP)
+
+valgrind:
+	@tools/valgrind-check $(STEP)
+
+lint:
+	@tools/lint $(STEP)
+
+compile_commands.json:
+	@tools/compile-commands >$@.tmp && mv $@.tmp $@
 
 clean:
 	for d in $(STEPS) tools; do $(MAKE) -C $$d clean; done
+	rm -rf build
 
-.PHONY: all test diff demo clean $(STEPS) tools
+.PHONY: all test diff demo bench fuzz sanitize valgrind lint compile_commands.json clean $(STEPS) tools check-slides
+
+check-slides:
+	@tools/check-slides
