@@ -322,8 +322,9 @@ static void on_listener_readable(void)
 					refused++;
 				}
 				spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-				fprintf(stderr, "%s: out of file descriptors: refused %d connection%s\n",
-					prog, refused, refused == 1 ? "" : "s");
+				if (refused > 0)        /* 0: the client had already gone */
+					fprintf(stderr, "%s: out of file descriptors: refused %d connection%s\n",
+						prog, refused, refused == 1 ? "" : "s");
 				return;
 			}
 			fprintf(stderr, "%s: accept: %s\n", prog, strerror(errno));
@@ -373,7 +374,7 @@ static const char *event_name(uint32_t events)
 
 static void trace_tick(unsigned long tick, const struct epoll_event *evs, int n)
 {
-	fprintf(stderr, "tick %lu wait=forever woke: ", tick);
+	fprintf(stderr, "tick %lu wait=forever (no timers) woke: ", tick);
 	if (n == 1)
 		fprintf(stderr, "fd %d %s\n", evs[0].data.ptr == NULL ? listen_fd
 			: ((struct conn *)evs[0].data.ptr)->fd, event_name(evs[0].events));

@@ -57,8 +57,8 @@ static void on_conn_closed(struct handle *h)
 static void conn_close(struct conn *c)
 {
 	timer_stop(&c->timer);
-	close(c->io.fd);
-	handle_close(&c->io.h, on_conn_closed);
+	handle_close(&c->io.h, on_conn_closed);  /* out of epoll first... */
+	close(c->io.fd);                        /* ...then the fd can go */
 	conn_count--;
 }
 

@@ -231,8 +231,9 @@ static void on_listener_io(struct io *w, uint32_t events)
 				refused++;
 			}
 			spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			fprintf(stderr, "%s: out of file descriptors: refused %d connection%s\n",
-				prog, refused, refused == 1 ? "" : "s");
+			if (refused > 0)        /* 0: the client had already gone */
+				fprintf(stderr, "%s: out of file descriptors: refused %d connection%s\n",
+					prog, refused, refused == 1 ? "" : "s");
 			return;
 		}
 		fprintf(stderr, "%s: accept: %s\n", prog, strerror(errno));

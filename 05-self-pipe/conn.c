@@ -63,8 +63,8 @@ void conn_close(struct conn *c)
 	if (c->req != NULL)
 		c->req->conn = NULL;
 	timer_stop(&c->timer);
-	close(c->io.fd);
-	handle_close(&c->io.h, on_conn_closed);
+	handle_close(&c->io.h, on_conn_closed);  /* out of epoll first... */
+	close(c->io.fd);                        /* ...then the fd can go */
 	conn_count--;
 }
 

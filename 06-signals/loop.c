@@ -333,7 +333,8 @@ static void trace_tick(const struct loop *l, int timeout, const char *why,
 	else if (n == 1)
 		fprintf(stderr, "fd %d %s\n", ((struct io *)evs[0].data.ptr)->fd,
 			evs[0].events & (EPOLLERR | EPOLLHUP) ? "hung up"
-			: evs[0].events & EPOLLIN ? "readable" : "writable");
+			: evs[0].events & EPOLLIN ? "readable"
+			: evs[0].events & EPOLLOUT ? "writable" : "half-closed");
 	else
 		fprintf(stderr, "%d events\n", n);
 }

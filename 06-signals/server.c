@@ -241,8 +241,9 @@ static void on_listener_io(struct io *w, uint32_t events)
 				refused++;
 			}
 			spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-			fprintf(stderr, "%s: out of file descriptors: refused %d connection%s\n",
-				prog, refused, refused == 1 ? "" : "s");
+			if (refused > 0)        /* 0: the client had already gone */
+				fprintf(stderr, "%s: out of file descriptors: refused %d connection%s\n",
+					prog, refused, refused == 1 ? "" : "s");
 			return;
 		}
 		fprintf(stderr, "%s: accept: %s\n", prog, strerror(errno));
@@ -298,8 +299,8 @@ static void on_shutdown_signal(struct signal_handle *s, int signum)
 	}
 	fprintf(stderr, "%s: shutting down (%s)\n", prog, signal_name(signum));
 	shutting_down = true;
-	close(listener.fd);             /* new connections are refused from now on */
 	handle_close(&listener.h, NULL);
+	close(listener.fd);             /* new connections are refused from now on */
 	timer_init(&loop, &shutdown_timer, on_shutdown_timeout);
 	timer_start(&shutdown_timer, opt.shutdown_timeout_ms, 0);
 	handle_unref(&shutdown_timer.h);        /* a deadline, not a reason to live */

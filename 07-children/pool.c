@@ -101,9 +101,9 @@ static void *worker(void *arg)
 
 /* Starts the threads, on the first job only: a program that never uses the
  * pool never has more than one thread. Called with pool.mutex held.
- * Workers start with every signal blocked (they inherit the mask), as libuv's
- * do: signals then go to the loop thread, and a worker's read() or sleep is
- * never cut short by one. */
+ * Workers start with every signal blocked (they inherit the mask): signals
+ * then go to the loop thread, and a worker's read() or sleep is never cut
+ * short by one. (libuv leaves its workers' masks alone and retries on EINTR.) */
 static int pool_start(void)
 {
 	unsigned n = pool_size();

@@ -76,8 +76,8 @@ static void close_pipe(struct io *w)
 {
 	if (w->h.flags & HANDLE_CLOSING)
 		return;
-	close(w->fd);
 	handle_close(&w->h, on_run_handle_closed);
+	close(w->fd);
 }
 
 /* The child has ended and both pipes are at EOF: the last line, then done. */

@@ -32,7 +32,8 @@
 
 /* The parent may have other threads (the pool), and fork() copies only this
  * one: a lock another thread held stays locked forever in the child. So only
- * async-signal-safe calls here, and no malloc. */
+ * async-signal-safe calls here, and no malloc. (execvp()'s PATH search is the
+ * one stretch: glibc's allocates nothing, and libuv searches PATH here too.) */
 static void child(const char *file, char *const argv[], const int stdio[3], int error_fd)
 {
 	struct sigaction dfl;

@@ -71,8 +71,8 @@ static void finish(struct resolve *r, const char *error, const struct in_addr *a
 	resolve_cb cb = r->cb;
 	r->cb = NULL;
 	inflight--;
-	close(r->io.fd);
 	handle_close(&r->io.h, on_closed);
+	close(r->io.fd);
 	handle_close(&r->timer.h, on_closed);
 	if (cb != NULL)
 		cb(r, error, addrs, count);

@@ -126,7 +126,7 @@ queued_times() {
 @test "/cat of a multi-megabyte binary file: header, then the exact bytes" {
 	head -c 5000000 /dev/urandom >"$ROOT/big.bin"
 	start_server --root "$ROOT"
-	"$CLIENT" -p "$PORT" -t 10000 <<<"/cat big.bin" >"$BATS_TEST_TMPDIR/got"
+	"$CLIENT" -p "$PORT" -t 30000 <<<"/cat big.bin" >"$BATS_TEST_TMPDIR/got"
 	[ "$(head -n 1 "$BATS_TEST_TMPDIR/got")" = "file 5000000" ]
 	tail -c +14 "$BATS_TEST_TMPDIR/got" | cmp - "$ROOT/big.bin"
 }
