@@ -185,7 +185,8 @@ static int listen_on(const char *host, const char *port)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	char name[INET6_ADDRSTRLEN];
-	getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		die("getsockname: %s", strerror(errno));
 	void *addr = ss.ss_family == AF_INET6
 		? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
 		: (void *)&((struct sockaddr_in *)&ss)->sin_addr;

@@ -86,9 +86,9 @@ static void usage(FILE *to, int status)
 		"  --idle-timeout MS    close a connection idle for MS ms (default: never)\n"
 		"  --stats-interval MS  print the /stats line to stderr every MS ms\n"
 		"  --root DIR           /cat serves files below DIR (default .)\n"
+		"  --help               show this help\n"
 		"environment:\n"
-		"  UV_THREADPOOL_SIZE   pool threads, 1 to 1024 (default 4)\n"
-		"  --help               show this help\n",
+		"  UV_THREADPOOL_SIZE   pool threads, 1 to 1024 (default 4)\n",
 		prog);
 	exit(status);
 }
@@ -190,7 +190,8 @@ static int listen_on(const char *host, const char *port)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	char name[INET6_ADDRSTRLEN];
-	getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		die("getsockname: %s", strerror(errno));
 	void *addr = ss.ss_family == AF_INET6
 		? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
 		: (void *)&((struct sockaddr_in *)&ss)->sin_addr;

@@ -127,6 +127,10 @@ int conn_write(struct conn *c, const char *buf, size_t len)
 	}
 	memcpy(c->out + c->out_len, buf, len);
 	c->out_len += len;
+	/* Ask for EPOLLOUT now: the caller may be a timer or a pool callback,
+	 * not this connection's own io callback, which would ask on its way out. */
+	if (!(c->io.events & EPOLLOUT))
+		return conn_update(c);
 	return 0;
 }
 

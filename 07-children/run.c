@@ -213,7 +213,9 @@ void command_run_child(struct conn *c, const char *args)
 	}
 	strcpy(r->args, args);
 	int argc = 0;
-	for (char *w = strtok(r->args, " "); w != NULL && argc < MAX_ARGS; w = strtok(NULL, " "))
+	char *rest;
+	for (char *w = strtok_r(r->args, " ", &rest); w != NULL && argc < MAX_ARGS;
+	     w = strtok_r(NULL, " ", &rest))
 		r->argv[argc++] = w;
 	const char *cmd = argc > 0 ? r->argv[0] : "";
 

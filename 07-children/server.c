@@ -96,9 +96,9 @@ static void usage(FILE *to, int status)
 		"                       after MS ms (default 5000)\n"
 		"  --allow CMD[,CMD...] commands /run may start (default: none)\n"
 		"  --max-children N     children running at once (default 64)\n"
+		"  --help               show this help\n"
 		"environment:\n"
-		"  UV_THREADPOOL_SIZE   pool threads, 1 to 1024 (default 4)\n"
-		"  --help               show this help\n",
+		"  UV_THREADPOOL_SIZE   pool threads, 1 to 1024 (default 4)\n",
 		prog);
 	exit(status);
 }
@@ -212,7 +212,8 @@ static int listen_on(const char *host, const char *port)
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
 	char name[INET6_ADDRSTRLEN];
-	getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		die("getsockname: %s", strerror(errno));
 	void *addr = ss.ss_family == AF_INET6
 		? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
 		: (void *)&((struct sockaddr_in *)&ss)->sin_addr;

@@ -85,7 +85,7 @@ static bool names_equal(const struct name *a, const struct name *b)
 static bool is_host_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		   (c >= '0' && c <= '9') || c == '-' || c == '_';
+	       (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
 /* Turns dotted TEXT into wire form; -1 if it is not a valid hostname. */
@@ -127,7 +127,7 @@ static int encode_name(const char *text, struct name *out)
  * limit on names are a second line of defence.
  */
 static int read_name(const unsigned char *msg, size_t len, size_t *pos,
-					 struct name *out)
+                     struct name *out)
 {
 	size_t p = *pos, run_start = *pos, end = 0;
 	int jumps = 0;
@@ -166,7 +166,7 @@ static int read_name(const unsigned char *msg, size_t len, size_t *pos,
  * if the record, its data included, does not fit in the message.
  */
 static int read_rr(const unsigned char *msg, size_t len, size_t *pos,
-				   struct rr *rr)
+                   struct rr *rr)
 {
 	if (read_name(msg, len, pos, &rr->owner) < 0 || len - *pos < 10)
 		return -1;
@@ -184,7 +184,7 @@ static int read_rr(const unsigned char *msg, size_t len, size_t *pos,
 
 /* Reads the name that is the whole data of RR (a CNAME's target). */
 static int read_rdata_name(const struct answers *a, const struct rr *rr,
-						   struct name *out)
+                           struct name *out)
 {
 	size_t pos = rr->rdata;
 	if (read_name(a->msg, a->len, &pos, out) < 0)
@@ -219,7 +219,7 @@ static int check_answers(const struct answers *a)
  * in TARGET. Returns 1 if found, 0 if NAME has no CNAME, -1 if malformed.
  */
 static int find_cname(const struct answers *a, const struct name *name,
-					  struct name *target)
+                      struct name *target)
 {
 	size_t pos = a->start;
 	struct rr rr;
@@ -234,7 +234,7 @@ static int find_cname(const struct answers *a, const struct name *name,
 }
 
 static bool in_chain(const struct name *chain, size_t links,
-					 const struct name *name)
+                     const struct name *name)
 {
 	for (size_t i = 0; i < links; i++)
 		if (names_equal(&chain[i], name))
@@ -276,7 +276,7 @@ static size_t collect_addrs(const struct answers *a, const struct name *chain,
  * to be the reply to our question, we treat as someone else's datagram.
  */
 static bool is_our_reply(const unsigned char *msg, size_t len, uint16_t id,
-						 const struct name *qname, size_t *answers_at)
+                         const struct name *qname, size_t *answers_at)
 {
 	size_t pos = HEADER_LEN;
 	struct name echoed;

@@ -19,6 +19,7 @@
 
 #include "loop.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -156,7 +157,9 @@ void signal_remove(struct signal_handle *s)
 {
 	signal_stop(s);
 	struct signal_handle **p = &s->h.loop->signal_handles;
-	while (*p != s)
+	while (*p != s) {
+		assert(*p != NULL);     /* signal_init() put every handle on the list */
 		p = &(*p)->next;
+	}
 	*p = s->next;
 }

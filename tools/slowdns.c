@@ -40,62 +40,62 @@
 #include <unistd.h>
 
 enum {
-    MAX_MSG = 512,          /* the classic UDP limit: we don't speak EDNS */
-    MAX_TEXT_NAME = 253,    /* longest dotted name, without the final dot */
-    MAX_RECORDS = 64,       /* --answer options */
-    MAX_PENDING = 4096,     /* replies waiting for their due time */
-    MAX_CHAIN = 8,          /* CNAME hops, so that a=@b b=@a cannot loop */
-    HEADER_LEN = 12,
-    QNAME_OFFSET = 12,      /* the question name follows the header */
-    TYPE_A = 1, TYPE_CNAME = 5, TYPE_AAAA = 28, CLASS_IN = 1, TTL = 60,
+	MAX_MSG = 512,          /* the classic UDP limit: we don't speak EDNS */
+	MAX_TEXT_NAME = 253,    /* longest dotted name, without the final dot */
+	MAX_RECORDS = 64,       /* --answer options */
+	MAX_PENDING = 4096,     /* replies waiting for their due time */
+	MAX_CHAIN = 8,          /* CNAME hops, so that a=@b b=@a cannot loop */
+	HEADER_LEN = 12,
+	QNAME_OFFSET = 12,      /* the question name follows the header */
+	TYPE_A = 1, TYPE_CNAME = 5, TYPE_AAAA = 28, CLASS_IN = 1, TTL = 60,
 };
 
 /* Header flag bits and response codes (RFC 1035 section 4.1.1). */
 enum {
-    FLAG_QR = 0x8000, FLAG_OPCODE = 0x7800, FLAG_AA = 0x0400,
-    FLAG_TC = 0x0200, FLAG_RD = 0x0100, FLAG_RA = 0x0080,
-    RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
+	FLAG_QR = 0x8000, FLAG_OPCODE = 0x7800, FLAG_AA = 0x0400,
+	FLAG_TC = 0x0200, FLAG_RD = 0x0100, FLAG_RA = 0x0080,
+	RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
 };
 
 enum fault { FAULT_NONE, FAULT_NXDOMAIN, FAULT_SERVFAIL, FAULT_TRUNCATE,
              FAULT_GARBAGE, FAULT_WRONG_ID, FAULT_DROP, FAULT_COUNT };
 
 static const char *const fault_names[FAULT_COUNT] = {
-    "none", "nxdomain", "servfail", "truncate", "garbage", "wrong-id", "drop",
+	"none", "nxdomain", "servfail", "truncate", "garbage", "wrong-id", "drop",
 };
 
 struct record {                         /* one --answer option */
-    char name[MAX_TEXT_NAME + 1];
-    char target[MAX_TEXT_NAME + 1];     /* non-empty for a CNAME */
-    struct in_addr addr;                /* otherwise the A record's address */
+	char name[MAX_TEXT_NAME + 1];
+	char target[MAX_TEXT_NAME + 1];     /* non-empty for a CNAME */
+	struct in_addr addr;                /* otherwise the A record's address */
 };
 
 struct config {
-    struct record records[MAX_RECORDS];
-    int nrecords;
-    struct sockaddr_in addr;
-    long delay_ms;
-    enum fault fault;
-    bool verbose;
+	struct record records[MAX_RECORDS];
+	int nrecords;
+	struct sockaddr_in addr;
+	long delay_ms;
+	enum fault fault;
+	bool verbose;
 };
 
 struct query {                          /* what we answer a query from */
-    uint16_t id, flags, qtype, qclass;
-    size_t question_end;                /* offset just past the question */
-    char name[MAX_TEXT_NAME + 2];       /* lower case, dotted, no final dot */
+	uint16_t id, flags, qtype, qclass;
+	size_t question_end;                /* offset just past the question */
+	char name[MAX_TEXT_NAME + 2];       /* lower case, dotted, no final dot */
 };
 
 struct message {                        /* a reply under construction */
-    unsigned char buf[MAX_MSG];
-    size_t len;
-    bool overflow;                      /* something did not fit */
+	unsigned char buf[MAX_MSG];
+	size_t len;
+	bool overflow;                      /* something did not fit */
 };
 
 struct reply {
-    long long arrived_ms, due_ms;
-    struct sockaddr_in peer;
-    struct message msg;
-    char what[MAX_TEXT_NAME + 128];     /* what the -v log says about it */
+	long long arrived_ms, due_ms;
+	struct sockaddr_in peer;
+	struct message msg;
+	char what[MAX_TEXT_NAME + 128];     /* what the -v log says about it */
 };
 
 /*
@@ -109,116 +109,116 @@ static volatile sig_atomic_t stop_requested;
 
 static void complain(const char *fmt, va_list ap)
 {
-    fputs("slowdns: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+	fputs("slowdns: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
 }
 
 static _Noreturn void die(const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    complain(fmt, ap);
-    va_end(ap);
-    exit(1);
+	va_list ap;
+	va_start(ap, fmt);
+	complain(fmt, ap);
+	va_end(ap);
+	exit(1);
 }
 
 static _Noreturn void usage(FILE *out)
 {
-    fputs("usage: slowdns [-p PORT] [--host ADDR] [--delay MS] [-v]\n"
-          "               [--answer NAME=ADDR]... [--answer NAME=@TARGET]...\n"
-          "               [--fault nxdomain|servfail|truncate|garbage|"
-          "wrong-id|drop]\n", out);
-    exit(out == stdout ? 0 : 2);
+	fputs("usage: slowdns [-p PORT] [--host ADDR] [--delay MS] [-v]\n"
+	      "               [--answer NAME=ADDR]... [--answer NAME=@TARGET]...\n"
+	      "               [--fault nxdomain|servfail|truncate|garbage|"
+	      "wrong-id|drop]\n", out);
+	exit(out == stdout ? 0 : 2);
 }
 
 static _Noreturn void bad_usage(const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    complain(fmt, ap);
-    va_end(ap);
-    usage(stderr);
+	va_list ap;
+	va_start(ap, fmt);
+	complain(fmt, ap);
+	va_end(ap);
+	usage(stderr);
 }
 
 static long long now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    stop_requested = 1;
+	(void)sig;
+	stop_requested = 1;
 }
 
 static unsigned get_u16(const unsigned char *p)
 {
-    return (unsigned)p[0] << 8 | p[1];
+	return (unsigned)p[0] << 8 | p[1];
 }
 
 /* Lower-cases NAME into OUT, dropping one final dot; -1 if not a hostname. */
 static int normalize_name(const char *name, char *out)
 {
-    size_t len = strlen(name), label = 0;
-    if (len > 0 && name[len - 1] == '.')
-        len--;
-    if (len == 0 || len > MAX_TEXT_NAME)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (c == '.' && label == 0)
-            return -1;
-        if (c != '.' && !isalnum(c) && c != '-' && c != '_')
-            return -1;
-        label = c == '.' ? 0 : label + 1;
-        if (label > 63)
-            return -1;
-        out[i] = (char)tolower(c);
-    }
-    out[len] = '\0';
-    return label == 0 ? -1 : 0;
+	size_t len = strlen(name), label = 0;
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > MAX_TEXT_NAME)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '.' && label == 0)
+			return -1;
+		if (c != '.' && !isalnum(c) && c != '-' && c != '_')
+			return -1;
+		label = c == '.' ? 0 : label + 1;
+		if (label > 63)
+			return -1;
+		out[i] = (char)tolower(c);
+	}
+	out[len] = '\0';
+	return label == 0 ? -1 : 0;
 }
 
 /* --- building replies -------------------------------------------------- */
 
 static void put_bytes(struct message *m, const void *data, size_t n)
 {
-    if (m->overflow || m->len + n > MAX_MSG) {
-        m->overflow = true;
-        return;
-    }
-    memcpy(m->buf + m->len, data, n);
-    m->len += n;
+	if (m->overflow || m->len + n > MAX_MSG) {
+		m->overflow = true;
+		return;
+	}
+	memcpy(m->buf + m->len, data, n);
+	m->len += n;
 }
 
 static void put_u16(struct message *m, unsigned v)
 {
-    unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-    put_bytes(m, b, 2);
+	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
+	put_bytes(m, b, 2);
 }
 
 static void set_u16(struct message *m, size_t off, unsigned v)
 {
-    if (off + 2 <= m->len) {
-        m->buf[off] = (unsigned char)(v >> 8);
-        m->buf[off + 1] = (unsigned char)v;
-    }
+	if (off + 2 <= m->len) {
+		m->buf[off] = (unsigned char)(v >> 8);
+		m->buf[off + 1] = (unsigned char)v;
+	}
 }
 
 /* Writes a dotted name as length-prefixed labels ending in the root label. */
 static void put_name(struct message *m, const char *name)
 {
-    while (*name) {
-        size_t n = strcspn(name, ".");
-        unsigned char len = (unsigned char)n;
-        put_bytes(m, &len, 1);
-        put_bytes(m, name, n);
-        name += n + (name[n] == '.');
-    }
-    put_bytes(m, "", 1);
+	while (*name) {
+		size_t n = strcspn(name, ".");
+		unsigned char len = (unsigned char)n;
+		put_bytes(m, &len, 1);
+		put_bytes(m, name, n);
+		name += n + (name[n] == '.');
+	}
+	put_bytes(m, "", 1);
 }
 
 /*
@@ -229,24 +229,24 @@ static void put_name(struct message *m, const char *name)
 static size_t put_rr_start(struct message *m, size_t owner, unsigned type,
                            unsigned rdlength)
 {
-    put_u16(m, 0xC000 | (unsigned)owner);
-    put_u16(m, type);
-    put_u16(m, CLASS_IN);
-    put_u16(m, 0);                      /* the TTL takes 32 bits */
-    put_u16(m, TTL);
-    put_u16(m, rdlength);
-    return m->len - 2;
+	put_u16(m, 0xC000 | (unsigned)owner);
+	put_u16(m, type);
+	put_u16(m, CLASS_IN);
+	put_u16(m, 0);                      /* the TTL takes 32 bits */
+	put_u16(m, TTL);
+	put_u16(m, rdlength);
+	return m->len - 2;
 }
 
 static const struct record *find_record(const struct config *cfg,
-                                        const char *name, bool cname)
+										const char *name, bool cname)
 {
-    for (int i = 0; i < cfg->nrecords; i++) {
-        const struct record *r = &cfg->records[i];
-        if (strcmp(r->name, name) == 0 && (r->target[0] != '\0') == cname)
-            return r;
-    }
-    return NULL;
+	for (int i = 0; i < cfg->nrecords; i++) {
+		const struct record *r = &cfg->records[i];
+		if (strcmp(r->name, name) == 0 && (r->target[0] != '\0') == cname)
+			return r;
+	}
+	return NULL;
 }
 
 /*
@@ -259,34 +259,34 @@ static const struct record *find_record(const struct config *cfg,
 static int put_answers(const struct config *cfg, struct message *m,
                        const char *name, unsigned qtype)
 {
-    size_t owner = QNAME_OFFSET;
-    int count = 0;
-    const struct record *cname;
-    for (int hop = 0; hop < MAX_CHAIN; hop++) {
-        if (!(cname = find_record(cfg, name, true)))
-            break;
-        size_t rdlength_at = put_rr_start(m, owner, TYPE_CNAME, 0);
-        owner = m->len;
-        put_name(m, cname->target);
-        set_u16(m, rdlength_at, (unsigned)(m->len - owner));
-        name = cname->target;
-        count++;
-    }
-    for (int i = 0; qtype == TYPE_A && i < cfg->nrecords; i++) {
-        const struct record *r = &cfg->records[i];
-        if (r->target[0] == '\0' && strcmp(r->name, name) == 0) {
-            put_rr_start(m, owner, TYPE_A, 4);
-            put_bytes(m, &r->addr, 4);
-            count++;
-        }
-    }
-    return count;
+	size_t owner = QNAME_OFFSET;
+	int count = 0;
+	const struct record *cname;
+	for (int hop = 0; hop < MAX_CHAIN; hop++) {
+		if (!(cname = find_record(cfg, name, true)))
+			break;
+		size_t rdlength_at = put_rr_start(m, owner, TYPE_CNAME, 0);
+		owner = m->len;
+		put_name(m, cname->target);
+		set_u16(m, rdlength_at, (unsigned)(m->len - owner));
+		name = cname->target;
+		count++;
+	}
+	for (int i = 0; qtype == TYPE_A && i < cfg->nrecords; i++) {
+		const struct record *r = &cfg->records[i];
+		if (r->target[0] == '\0' && strcmp(r->name, name) == 0) {
+			put_rr_start(m, owner, TYPE_A, 4);
+			put_bytes(m, &r->addr, 4);
+			count++;
+		}
+	}
+	return count;
 }
 
 static const char *type_name(unsigned qtype)
 {
-    return qtype == TYPE_A ? "A" : qtype == TYPE_AAAA ? "AAAA" :
-           qtype == TYPE_CNAME ? "CNAME" : "other";
+	return qtype == TYPE_A ? "A" : qtype == TYPE_AAAA ? "AAAA" :
+	       qtype == TYPE_CNAME ? "CNAME" : "other";
 }
 
 /*
@@ -296,76 +296,76 @@ static const char *type_name(unsigned qtype)
  */
 static const char *put_garbage(struct message *m, int *answers)
 {
-    static unsigned turn;
-    size_t here = m->len;
-    unsigned char junk[8];
-    *answers = 1;
-    switch (turn++ % 3) {
-    case 0:
-        *answers = 3;
-        return "garbage (counts claim missing records)";
-    case 1:     /* label "a", then a pointer back to it: a, a, a, ... */
-        put_bytes(m, "\1a", 2);
-        put_rr_start(m, here, TYPE_A, 4);
-        put_bytes(m, "\x7f\0\0\1", 4);
-        return "garbage (pointer loop)";
-    default:
-        for (size_t i = 0; i < sizeof junk; i++)
-            junk[i] = (unsigned char)rand();
-        put_rr_start(m, QNAME_OFFSET, TYPE_A, 200);
-        put_bytes(m, junk, sizeof junk);
-        return "garbage (RDLENGTH past the end)";
-    }
+	static unsigned turn;
+	size_t here = m->len;
+	unsigned char junk[8];
+	*answers = 1;
+	switch (turn++ % 3) {
+	case 0:
+		*answers = 3;
+		return "garbage (counts claim missing records)";
+	case 1:     /* label "a", then a pointer back to it: a, a, a, ... */
+		put_bytes(m, "\1a", 2);
+		put_rr_start(m, here, TYPE_A, 4);
+		put_bytes(m, "\x7f\0\0\1", 4);
+		return "garbage (pointer loop)";
+	default:
+		for (size_t i = 0; i < sizeof junk; i++)
+			junk[i] = (unsigned char)rand();
+		put_rr_start(m, QNAME_OFFSET, TYPE_A, 200);
+		put_bytes(m, junk, sizeof junk);
+		return "garbage (RDLENGTH past the end)";
+	}
 }
 
 /* Builds the reply to query Q (raw bytes QUERY) into R, and its log line. */
 static void build_reply(const struct config *cfg, const unsigned char *query,
-                        const struct query *q, struct reply *r)
+						const struct query *q, struct reply *r)
 {
-    struct message *m = &r->msg;
-    const unsigned char header[HEADER_LEN] = {  /* QDCOUNT 1, rest below */
-        (unsigned char)(q->id >> 8), (unsigned char)q->id, 0, 0, 0, 1,
-    };
-    bool known = find_record(cfg, q->name, false) ||
-                 find_record(cfg, q->name, true);
-    unsigned flags = FLAG_QR | FLAG_AA | FLAG_RA | (q->flags & FLAG_RD);
-    int answers = 0;
-    char result[64] = "NODATA";
+	struct message *m = &r->msg;
+	const unsigned char header[HEADER_LEN] = {  /* QDCOUNT 1, rest below */
+		(unsigned char)(q->id >> 8), (unsigned char)q->id, 0, 0, 0, 1,
+	};
+	bool known = find_record(cfg, q->name, false) ||
+	             find_record(cfg, q->name, true);
+	unsigned flags = FLAG_QR | FLAG_AA | FLAG_RA | (q->flags & FLAG_RD);
+	int answers = 0;
+	char result[64] = "NODATA";
 
-    put_bytes(m, header, HEADER_LEN);
-    put_bytes(m, query + HEADER_LEN, q->question_end - HEADER_LEN);
-    if (cfg->fault == FAULT_GARBAGE) {
-        snprintf(result, sizeof result, "%s", put_garbage(m, &answers));
-    } else if (cfg->fault == FAULT_SERVFAIL) {
-        flags |= RCODE_SERVFAIL;
-        strcpy(result, "SERVFAIL");
-    } else if (cfg->fault == FAULT_TRUNCATE) {
-        flags |= FLAG_TC;
-        strcpy(result, "truncated");
-    } else if (cfg->fault == FAULT_NXDOMAIN || !known) {
-        flags |= RCODE_NXDOMAIN;
-        strcpy(result, "NXDOMAIN");
-    } else if (q->qclass == CLASS_IN) {
-        answers = put_answers(cfg, m, q->name, q->qtype);
-        if (m->overflow) {              /* too big for UDP: say so */
-            m->len = q->question_end;
-            m->overflow = false;
-            answers = 0;
-            flags |= FLAG_TC;
-            strcpy(result, "truncated (too big)");
-        } else if (answers > 0) {
-            snprintf(result, sizeof result, "%d answer%s", answers,
-                     answers == 1 ? "" : "s");
-        }
-    }
-    set_u16(m, 2, flags);
-    set_u16(m, 6, (unsigned)answers);
-    if (cfg->fault == FAULT_WRONG_ID) {
-        set_u16(m, 0, (q->id + 1u) & 0xFFFF);
-        strcat(result, ", wrong id");
-    }
-    snprintf(r->what, sizeof r->what, "id=%u %s %s -> %s", q->id,
-             type_name(q->qtype), q->name, result);
+	put_bytes(m, header, HEADER_LEN);
+	put_bytes(m, query + HEADER_LEN, q->question_end - HEADER_LEN);
+	if (cfg->fault == FAULT_GARBAGE) {
+		snprintf(result, sizeof result, "%s", put_garbage(m, &answers));
+	} else if (cfg->fault == FAULT_SERVFAIL) {
+		flags |= RCODE_SERVFAIL;
+		strcpy(result, "SERVFAIL");
+	} else if (cfg->fault == FAULT_TRUNCATE) {
+		flags |= FLAG_TC;
+		strcpy(result, "truncated");
+	} else if (cfg->fault == FAULT_NXDOMAIN || !known) {
+		flags |= RCODE_NXDOMAIN;
+		strcpy(result, "NXDOMAIN");
+	} else if (q->qclass == CLASS_IN) {
+		answers = put_answers(cfg, m, q->name, q->qtype);
+		if (m->overflow) {              /* too big for UDP: say so */
+			m->len = q->question_end;
+			m->overflow = false;
+			answers = 0;
+			flags |= FLAG_TC;
+			strcpy(result, "truncated (too big)");
+		} else if (answers > 0) {
+			snprintf(result, sizeof result, "%d answer%s", answers,
+			         answers == 1 ? "" : "s");
+		}
+	}
+	set_u16(m, 2, flags);
+	set_u16(m, 6, (unsigned)answers);
+	if (cfg->fault == FAULT_WRONG_ID) {
+		set_u16(m, 0, (q->id + 1u) & 0xFFFF);
+		strcat(result, ", wrong id");
+	}
+	snprintf(r->what, sizeof r->what, "id=%u %s %s -> %s", q->id,
+	         type_name(q->qtype), q->name, result);
 }
 
 /* --- serving ----------------------------------------------------------- */
@@ -377,78 +377,78 @@ static void build_reply(const struct config *cfg, const unsigned char *query,
  */
 static int parse_query(const unsigned char *buf, size_t len, struct query *q)
 {
-    size_t pos = HEADER_LEN, out = 0;
-    if (len < HEADER_LEN)
-        return -1;
-    q->id = (uint16_t)get_u16(buf);
-    q->flags = (uint16_t)get_u16(buf + 2);
-    if ((q->flags & (FLAG_QR | FLAG_OPCODE)) || get_u16(buf + 4) != 1)
-        return -1;
-    while (pos < len && buf[pos] != 0) {
-        size_t n = buf[pos];
-        if (n > 63 || pos + 1 + n >= len || out + 1 + n > MAX_TEXT_NAME + 1)
-            return -1;
-        if (out > 0)
-            q->name[out++] = '.';
-        for (size_t i = 1; i <= n; i++) {   /* odd bytes: never a match */
-            unsigned char c = buf[pos + i];
-            q->name[out++] = isgraph(c) && c != '.' ? (char)tolower(c) : '?';
-        }
-        pos += 1 + n;
-    }
-    if (pos + 5 > len)
-        return -1;
-    q->name[out] = '\0';
-    q->qtype = (uint16_t)get_u16(buf + pos + 1);
-    q->qclass = (uint16_t)get_u16(buf + pos + 3);
-    q->question_end = pos + 5;
-    return 0;
+	size_t pos = HEADER_LEN, out = 0;
+	if (len < HEADER_LEN)
+		return -1;
+	q->id = (uint16_t)get_u16(buf);
+	q->flags = (uint16_t)get_u16(buf + 2);
+	if ((q->flags & (FLAG_QR | FLAG_OPCODE)) || get_u16(buf + 4) != 1)
+		return -1;
+	while (pos < len && buf[pos] != 0) {
+		size_t n = buf[pos];
+		if (n > 63 || pos + 1 + n >= len || out + 1 + n > MAX_TEXT_NAME + 1)
+			return -1;
+		if (out > 0)
+			q->name[out++] = '.';
+		for (size_t i = 1; i <= n; i++) {   /* odd bytes: never a match */
+			unsigned char c = buf[pos + i];
+			q->name[out++] = isgraph(c) && c != '.' ? (char)tolower(c) : '?';
+		}
+		pos += 1 + n;
+	}
+	if (pos + 5 > len)
+		return -1;
+	q->name[out] = '\0';
+	q->qtype = (uint16_t)get_u16(buf + pos + 1);
+	q->qclass = (uint16_t)get_u16(buf + pos + 3);
+	q->question_end = pos + 5;
+	return 0;
 }
 
 /* Reads every waiting query and queues a reply to each one we answer. */
 static void receive_queries(int fd, const struct config *cfg)
 {
-    unsigned char buf[MAX_MSG];
-    struct sockaddr_in peer;
-    struct query q;
-    for (;;) {
-        socklen_t peer_len = sizeof peer;
-        ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
-                             (struct sockaddr *)&peer, &peer_len);
-        if (n < 0)
-            return;     /* EAGAIN: all read (no EINTR: signals are blocked) */
-        if (parse_query(buf, (size_t)n, &q) < 0)
-            continue;
-        if (cfg->fault == FAULT_DROP || queue_len == MAX_PENDING) {
-            if (cfg->verbose)
-                fprintf(stderr, "slowdns: query id=%u %s -> dropped%s\n",
-                        q.id, q.name, queue_len < MAX_PENDING ? "" :
-                        " (queue full)");
-            continue;
-        }
-        struct reply *r = &queue[(queue_head + queue_len++) % MAX_PENDING];
-        memset(r, 0, sizeof *r);
-        r->arrived_ms = now_ms();
-        r->due_ms = r->arrived_ms + cfg->delay_ms;
-        r->peer = peer;
-        build_reply(cfg, buf, &q, r);
-    }
+	unsigned char buf[MAX_MSG];
+	struct sockaddr_in peer;
+	struct query q;
+	for (;;) {
+		socklen_t peer_len = sizeof peer;
+		ssize_t n = recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT,
+		                     (struct sockaddr *)&peer, &peer_len);
+		if (n < 0)
+			return;     /* EAGAIN: all read (no EINTR: signals are blocked) */
+		if (parse_query(buf, (size_t)n, &q) < 0)
+			continue;
+		if (cfg->fault == FAULT_DROP || queue_len == MAX_PENDING) {
+			if (cfg->verbose)
+				fprintf(stderr, "slowdns: query id=%u %s -> dropped%s\n",
+						q.id, q.name, queue_len < MAX_PENDING ? "" :
+						" (queue full)");
+			continue;
+		}
+		struct reply *r = &queue[(queue_head + queue_len++) % MAX_PENDING];
+		memset(r, 0, sizeof *r);
+		r->arrived_ms = now_ms();
+		r->due_ms = r->arrived_ms + cfg->delay_ms;
+		r->peer = peer;
+		build_reply(cfg, buf, &q, r);
+	}
 }
 
 static void send_due_replies(int fd, const struct config *cfg)
 {
-    long long now = now_ms();
-    while (queue_len > 0 && queue[queue_head].due_ms <= now) {
-        const struct reply *r = &queue[queue_head];
-        if (sendto(fd, r->msg.buf, r->msg.len, MSG_DONTWAIT,
-                   (const struct sockaddr *)&r->peer, sizeof r->peer) < 0)
-            fprintf(stderr, "slowdns: sendto: %s\n", strerror(errno));
-        else if (cfg->verbose)
-            fprintf(stderr, "slowdns: query %s after %lld ms\n", r->what,
-                    now - r->arrived_ms);
-        queue_head = (queue_head + 1) % MAX_PENDING;
-        queue_len--;
-    }
+	long long now = now_ms();
+	while (queue_len > 0 && queue[queue_head].due_ms <= now) {
+		const struct reply *r = &queue[queue_head];
+		if (sendto(fd, r->msg.buf, r->msg.len, MSG_DONTWAIT,
+		           (const struct sockaddr *)&r->peer, sizeof r->peer) < 0)
+			fprintf(stderr, "slowdns: sendto: %s\n", strerror(errno));
+		else if (cfg->verbose)
+			fprintf(stderr, "slowdns: query %s after %lld ms\n", r->what,
+					now - r->arrived_ms);
+		queue_head = (queue_head + 1) % MAX_PENDING;
+		queue_len--;
+	}
 }
 
 /*
@@ -458,127 +458,127 @@ static void send_due_replies(int fd, const struct config *cfg)
  */
 static void serve(int fd, const struct config *cfg)
 {
-    sigset_t blocked, waiting;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGINT);
-    sigaddset(&blocked, SIGTERM);
-    sigprocmask(SIG_BLOCK, &blocked, &waiting);
-    struct sigaction sa = { .sa_handler = on_signal };
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+	sigset_t blocked, waiting;
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGINT);
+	sigaddset(&blocked, SIGTERM);
+	sigprocmask(SIG_BLOCK, &blocked, &waiting);
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 
-    while (!stop_requested) {
-        struct timespec ts, *timeout = NULL;
-        if (queue_len > 0) {
-            long long wait = queue[queue_head].due_ms - now_ms();
-            wait = wait < 0 ? 0 : wait;
-            ts = (struct timespec){ wait / 1000, wait % 1000 * 1000000 };
-            timeout = &ts;
-        }
-        struct pollfd pfd = { .fd = fd, .events = POLLIN };
-        if (ppoll(&pfd, 1, timeout, &waiting) < 0 && errno != EINTR)
-            die("poll: %s", strerror(errno));
-        if (pfd.revents & POLLIN)
-            receive_queries(fd, cfg);
-        send_due_replies(fd, cfg);
-    }
+	while (!stop_requested) {
+		struct timespec ts, *timeout = NULL;
+		if (queue_len > 0) {
+			long long wait = queue[queue_head].due_ms - now_ms();
+			wait = wait < 0 ? 0 : wait;
+			ts = (struct timespec){ wait / 1000, wait % 1000 * 1000000 };
+			timeout = &ts;
+		}
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (ppoll(&pfd, 1, timeout, &waiting) < 0 && errno != EINTR)
+			die("poll: %s", strerror(errno));
+		if (pfd.revents & POLLIN)
+			receive_queries(fd, cfg);
+		send_due_replies(fd, cfg);
+	}
 }
 
 /* --- setup ------------------------------------------------------------- */
 
 static long parse_number(const char *s, long max)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 0 || v > max)
-        bad_usage("bad number '%s'", s);
-    return v;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > max)
+		bad_usage("bad number '%s'", s);
+	return v;
 }
 
 static void add_answer(struct config *cfg, const char *arg)
 {
-    struct record *r = &cfg->records[cfg->nrecords];
-    char name[MAX_TEXT_NAME + 2];
-    const char *eq = strchr(arg, '='), *value = eq ? eq + 1 : "";
-    bool ok = eq && cfg->nrecords < MAX_RECORDS &&
-              (size_t)(eq - arg) < sizeof name;
-    if (ok) {
-        memcpy(name, arg, (size_t)(eq - arg));
-        name[eq - arg] = '\0';
-        ok = normalize_name(name, r->name) == 0 &&
-             (value[0] == '@' ? normalize_name(value + 1, r->target) == 0
-                              : inet_pton(AF_INET, value, &r->addr) == 1);
-    }
-    if (!ok)
-        bad_usage("bad --answer '%s'", arg);
-    cfg->nrecords++;
+	struct record *r = &cfg->records[cfg->nrecords];
+	char name[MAX_TEXT_NAME + 2];
+	const char *eq = strchr(arg, '='), *value = eq ? eq + 1 : "";
+	bool ok = eq && cfg->nrecords < MAX_RECORDS &&
+	          (size_t)(eq - arg) < sizeof name;
+	if (ok) {
+		memcpy(name, arg, (size_t)(eq - arg));
+		name[eq - arg] = '\0';
+		ok = normalize_name(name, r->name) == 0 &&
+		     (value[0] == '@' ? normalize_name(value + 1, r->target) == 0
+		      : inet_pton(AF_INET, value, &r->addr) == 1);
+	}
+	if (!ok)
+		bad_usage("bad --answer '%s'", arg);
+	cfg->nrecords++;
 }
 
 static void parse_args(int argc, char **argv, struct config *cfg)
 {
-    static const struct option options[] = {
-        { "port", required_argument, NULL, 'p' },
-        { "host", required_argument, NULL, 'H' },
-        { "delay", required_argument, NULL, 'd' },
-        { "answer", required_argument, NULL, 'a' },
-        { "fault", required_argument, NULL, 'f' },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int c;
-    cfg->addr.sin_family = AF_INET;
-    cfg->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while ((c = getopt_long(argc, argv, "p:vh", options, NULL)) != -1) {
-        int f = 0;
-        switch (c) {
-        case 'p':
-            cfg->addr.sin_port = htons((uint16_t)parse_number(optarg, 65535));
-            break;
-        case 'H':
-            if (inet_pton(AF_INET, optarg, &cfg->addr.sin_addr) != 1)
-                bad_usage("bad --host '%s'", optarg);
-            break;
-        case 'd': cfg->delay_ms = parse_number(optarg, 3600 * 1000); break;
-        case 'a': add_answer(cfg, optarg); break;
-        case 'f':
-            while (f < FAULT_COUNT && strcmp(optarg, fault_names[f]) != 0)
-                f++;
-            if (f == FAULT_COUNT)
-                bad_usage("bad --fault '%s'", optarg);
-            cfg->fault = (enum fault)f;
-            break;
-        case 'v': cfg->verbose = true; break;
-        case 'h': usage(stdout); break;
-        default: usage(stderr);
-        }
-    }
-    if (optind < argc)
-        bad_usage("unexpected argument '%s'", argv[optind]);
+	static const struct option options[] = {
+		{ "port", required_argument, NULL, 'p' },
+		{ "host", required_argument, NULL, 'H' },
+		{ "delay", required_argument, NULL, 'd' },
+		{ "answer", required_argument, NULL, 'a' },
+		{ "fault", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	cfg->addr.sin_family = AF_INET;
+	cfg->addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	while ((c = getopt_long(argc, argv, "p:vh", options, NULL)) != -1) {
+		int f = 0;
+		switch (c) {
+		case 'p':
+			cfg->addr.sin_port = htons((uint16_t)parse_number(optarg, 65535));
+			break;
+		case 'H':
+			if (inet_pton(AF_INET, optarg, &cfg->addr.sin_addr) != 1)
+				bad_usage("bad --host '%s'", optarg);
+			break;
+		case 'd': cfg->delay_ms = parse_number(optarg, 3600 * 1000); break;
+		case 'a': add_answer(cfg, optarg); break;
+		case 'f':
+			while (f < FAULT_COUNT && strcmp(optarg, fault_names[f]) != 0)
+				f++;
+			if (f == FAULT_COUNT)
+				bad_usage("bad --fault '%s'", optarg);
+			cfg->fault = (enum fault)f;
+			break;
+		case 'v': cfg->verbose = true; break;
+		case 'h': usage(stdout); break;
+		default: usage(stderr);
+		}
+	}
+	if (optind < argc)
+		bad_usage("unexpected argument '%s'", argv[optind]);
 }
 
 int main(int argc, char **argv)
 {
-    static struct config cfg;
-    char host[INET_ADDRSTRLEN];
-    parse_args(argc, argv, &cfg);
-    inet_ntop(AF_INET, &cfg.addr.sin_addr, host, sizeof host);
-    srand((unsigned)time(NULL));
+	static struct config cfg;
+	char host[INET_ADDRSTRLEN];
+	parse_args(argc, argv, &cfg);
+	inet_ntop(AF_INET, &cfg.addr.sin_addr, host, sizeof host);
+	srand((unsigned)time(NULL));
 
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        die("socket: %s", strerror(errno));
-    if (bind(fd, (struct sockaddr *)&cfg.addr, sizeof cfg.addr) < 0)
-        die("cannot bind %s:%u: %s", host, ntohs(cfg.addr.sin_port),
-            strerror(errno));
-    socklen_t len = sizeof cfg.addr;
-    if (getsockname(fd, (struct sockaddr *)&cfg.addr, &len) < 0)
-        die("getsockname: %s", strerror(errno));
-    printf("listening on %s:%u\n", host, ntohs(cfg.addr.sin_port));
-    fflush(stdout);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (bind(fd, (struct sockaddr *)&cfg.addr, sizeof cfg.addr) < 0)
+		die("cannot bind %s:%u: %s", host, ntohs(cfg.addr.sin_port),
+			strerror(errno));
+	socklen_t len = sizeof cfg.addr;
+	if (getsockname(fd, (struct sockaddr *)&cfg.addr, &len) < 0)
+		die("getsockname: %s", strerror(errno));
+	printf("listening on %s:%u\n", host, ntohs(cfg.addr.sin_port));
+	fflush(stdout);
 
-    serve(fd, &cfg);
-    close(fd);
-    return 0;
+	serve(fd, &cfg);
+	close(fd);
+	return 0;
 }
