@@ -36,7 +36,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -182,19 +181,15 @@ static int listen_on(const char *host, const char *port)
 		die("cannot listen on %s:%s: %s", host, port, strerror(errno));
 	freeaddrinfo(ai);
 
+	/* Port 0 means "any free port": ask which one we got. */
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof ss;
-	char name[INET6_ADDRSTRLEN];
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+	char name[NI_MAXHOST], port_str[NI_MAXSERV];
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0
+	    || getnameinfo((struct sockaddr *)&ss, len, name, sizeof name, port_str,
+			   sizeof port_str, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
 		die("getsockname: %s", strerror(errno));
-	void *addr = ss.ss_family == AF_INET6
-		? (void *)&((struct sockaddr_in6 *)&ss)->sin6_addr
-		: (void *)&((struct sockaddr_in *)&ss)->sin_addr;
-	in_port_t bound = ss.ss_family == AF_INET6
-		? ((struct sockaddr_in6 *)&ss)->sin6_port
-		: ((struct sockaddr_in *)&ss)->sin_port;
-	inet_ntop(ss.ss_family, addr, name, sizeof name);
-	printf("listening on %s:%u\n", name, ntohs(bound));
+	printf("listening on %s:%s\n", name, port_str);
 	fflush(stdout);
 	return fd;
 }

@@ -129,7 +129,8 @@ static int encode_name(const char *text, struct name *out)
 static int read_name(const unsigned char *msg, size_t len, size_t *pos,
                      struct name *out)
 {
-	size_t p = *pos, run_start = *pos, end = 0;
+	size_t p = *pos, end = 0;
+	size_t run_start = p;           /* where the labels being read began */
 	int jumps = 0;
 	out->len = 0;
 	for (;;) {

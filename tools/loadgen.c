@@ -347,8 +347,9 @@ static void drop(struct conn *c)
  * ten thousand identical lines would bury it. */
 static void fail(struct conn *c, const char *what, int err)
 {
-	static bool told, told_ports;
+	static bool told;
 	if (err == EADDRNOTAVAIL) {
+		static bool told_ports;
 		if (!told_ports)
 			fprintf(stderr, "%s: out of local ports (EADDRNOTAVAIL); see "
 				"net.ipv4.ip_local_port_range\n", prog);
