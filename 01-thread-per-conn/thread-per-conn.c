@@ -219,9 +219,13 @@ static void start_thread(int fd)
 	pthread_attr_t attr;
 	pthread_t tid;
 
+	/* Counted and told before it starts: the thread may finish (and say so)
+	 * before pthread_create() has even returned here. */
+	int live = atomic_fetch_add(&live_threads, 1) + 1;
+	if (opt.trace)
+		fprintf(stderr, "thread started for fd %d (live threads: %d)\n", fd, live);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	int live = atomic_fetch_add(&live_threads, 1) + 1;
 	int err = pthread_create(&tid, &attr, serve, (void *)(intptr_t)fd);
 	pthread_attr_destroy(&attr);
 	if (err != 0) {
@@ -231,10 +235,7 @@ static void start_thread(int fd)
 		fprintf(stderr, "%s: cannot start a thread for fd %d: %s (connection closed)\n",
 			prog, fd, strerror(err));
 		close(fd);
-		return;
 	}
-	if (opt.trace)
-		fprintf(stderr, "thread started for fd %d (live threads: %d)\n", fd, live);
 }
 
 /* ---- the accept loop ---------------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "loop.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,7 +306,11 @@ static int poll_timeout(const struct loop *l, const char **why)
 	}
 	*why = "next timer";
 	uint64_t due = l->heap[0]->due;
-	return due <= l->now ? 0 : (int)(due - l->now);
+	if (due <= l->now)
+		return 0;
+	/* A timer weeks away would overflow int, and a negative timeout means
+	 * "forever": clamp, as libuv does, and simply wake up early once. */
+	return due - l->now > INT_MAX ? INT_MAX : (int)(due - l->now);
 }
 
 static void trace_tick(const struct loop *l, int timeout, const char *why,
@@ -317,7 +322,9 @@ static void trace_tick(const struct loop *l, int timeout, const char *why,
 	else
 		snprintf(wait, sizeof wait, "%dms", timeout);
 	fprintf(stderr, "tick %lu wait=%s (%s) woke: ", l->ticks, wait, why);
-	if (n == 0)
+	if (n < 0)
+		fprintf(stderr, "interrupted (EINTR)\n");
+	else if (n == 0)
 		fprintf(stderr, "timeout\n");
 	else if (n == 1)
 		fprintf(stderr, "fd %d %s\n", ((struct io *)evs[0].data.ptr)->fd,
@@ -338,14 +345,14 @@ static void poll_io(struct loop *l, int timeout, const char *why)
 		fprintf(stderr, "epoll_wait: %s\n", strerror(errno));
 		abort();        /* only a bug (a bad epfd) gets here */
 	}
-	if (n < 0)
-		n = 0;          /* a signal interrupted the wait: just go round */
 	/* The wait may have been long: refresh the clock before any callback
 	 * starts a timer, or that timer would fire early. */
 	update_time(l);
 	l->idle_ms += l->now - before;
 	if (l->trace)
 		trace_tick(l, timeout, why, events, n);
+	if (n < 0)
+		return;         /* a signal interrupted the wait: just go round */
 
 	for (int i = 0; i < n; i++) {
 		struct io *w = events[i].data.ptr;

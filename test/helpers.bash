@@ -3,7 +3,7 @@
 #
 # The step comes from KIT_STEP (set by test/run), e.g. KIT_STEP=02-epoll-echo.
 
-KIT_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+KIT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STEP=${KIT_STEP:?run the suites through test/run or make test}
 STEP_NUM=$((10#${STEP%%-*}))
 STEP_PROG=${STEP#*-}

@@ -3,8 +3,6 @@
 # While N connection threads are alive, a new client hears `busy: N threads` and
 # is closed; the clients already served carry on. Run it: make -C 01-thread-per-conn exercise
 
-# helpers.bash takes the kit to be one level above the suite; this one is two.
-export KIT_BIN_DIR=${KIT_BIN_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 load ../helpers
 
 @test "--max-threads is in --help, and a bad value is a usage error" {

@@ -4,8 +4,6 @@
 # `busy: N connections` and closes it at once; everyone else is served as before.
 # Run it: make -C 02-epoll-echo exercise
 
-# helpers.bash takes the kit to be one level above the suite; this one is two.
-export KIT_BIN_DIR=${KIT_BIN_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 load ../helpers
 
 fds_of() {      # fds_of PID — how many fds the process has open

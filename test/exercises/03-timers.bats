@@ -4,8 +4,6 @@
 # everyone else meanwhile, and the timer is stopped once it has ticked N times.
 # Run it: make -C 03-timers exercise
 
-# helpers.bash takes the kit to be one level above the suite; this one is two.
-export KIT_BIN_DIR=${KIT_BIN_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 load ../helpers
 
 @test "/help lists /tick" {

@@ -4,8 +4,6 @@
 # loop thread), and is confined to --root exactly like /cat.
 # Run it: make -C 04-threadpool-fs exercise
 
-# helpers.bash takes the kit to be one level above the suite; this one is two.
-export KIT_BIN_DIR=${KIT_BIN_DIR:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 load ../helpers
 
 setup() {
