@@ -53,7 +53,7 @@ compile_commands.json:
 	@tools/compile-commands >$@.tmp && mv $@.tmp $@
 
 clean:
-	for d in $(STEPS) tools; do $(MAKE) -C $$d clean; done
+	for d in $(STEPS) tools bench; do $(MAKE) -C $$d clean; done
 	rm -rf build
 
 .PHONY: all test diff demo bench fuzz sanitize valgrind lint compile_commands.json clean $(STEPS) tools check-slides
