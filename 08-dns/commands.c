@@ -3,9 +3,10 @@
  *
  * A command either answers at once (/help, /stats) or starts something and
  * answers later from a callback (/sleep: a timer; /work and /cat: a job on the
- * thread pool; /run: a child process; /lookup and /resolve: DNS). In between, its connection is busy: conn_busy() stops reading
- * it, conn_done() carries on. /block is the counter-example: it answers at once
- * because it never lets the loop go, and everyone else waits.
+ * thread pool; /run: a child process; /lookup and /resolve: DNS). In between,
+ * its connection is busy: conn_busy() stops reading it, conn_done() carries
+ * on. /block is the counter-example: it answers at once because it never lets
+ * the loop go, and everyone else waits.
  */
 #define _GNU_SOURCE
 #ifndef __linux__

@@ -23,6 +23,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -102,16 +103,23 @@ int process_spawn(struct loop *l, struct process *p, const char *file, char *con
 	}
 	if (pipe2(errpipe, O_CLOEXEC) != 0)
 		return -1;
+	/* Block every signal across fork(): until child() has reset them, a
+	 * signal would run *our* handler in the child, which writes to the
+	 * signal pipe it still shares with us. (libuv does the same.) */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pid_t pid = fork();
+	if (pid == 0)
+		child(file, argv, stdio, errpipe[1]);   /* unblocks them after */
+	int fork_errno = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
-		int err = errno;
 		close(errpipe[0]);
 		close(errpipe[1]);
-		errno = err;
+		errno = fork_errno;
 		return -1;
 	}
-	if (pid == 0)
-		child(file, argv, stdio, errpipe[1]);
 
 	close(errpipe[1]);
 	int child_errno;

@@ -6,7 +6,7 @@
  * Ours does the least it can: it writes the signal's number to a pipe whose
  * read end is in the epoll set. The loop reads the numbers back and calls the
  * handles watching them, on the loop thread, where anything is allowed. This is
- * libuv's design too (one signal pipe per process).
+ * libuv's design too (libuv keeps one such pipe per loop; we have one loop).
  *
  * Handlers use SA_RESTART, so most blocking calls resume after a signal; the
  * ones that don't (epoll_wait() always fails with EINTR) are retried where they
