@@ -28,6 +28,7 @@
 
 #include "loop.h"
 #include "pool.h"
+#include "bench.h"
 
 /* ---- constants ---------------------------------------------------------- */
 
@@ -47,23 +48,6 @@ static void usage(void)
 	fprintf(stderr, "usage: %s N CONC   (N empty pool jobs, CONC in flight at a time;\n"
 		"                     built against %s's loop)\n", prog, LOOP_STEP);
 	exit(2);
-}
-
-static unsigned long number(const char *s, unsigned long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 || v > max)
-		usage();
-	return v;
-}
-
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -98,8 +82,8 @@ int main(int argc, char **argv)
 {
 	if (argc != 3)
 		usage();
-	jobs = number(argv[1], 1000000000);
-	unsigned long conc = number(argv[2], 1000000);
+	jobs = number(argv[1], 1000000000, usage);
+	unsigned long conc = number(argv[2], 1000000, usage);
 	if (strcmp(LOOP_STEP, "08-dns") != 0)
 		fprintf(stderr, "%s: using %s's loop: 08-dns has no loop library yet\n",
 			prog, LOOP_STEP);
@@ -118,11 +102,11 @@ int main(int argc, char **argv)
 
 	/* The clock includes starting the pool's threads, as the first job of a
 	 * real program pays it too; at 100,000 jobs that is noise. */
-	double t0 = seconds();
+	double t0 = seconds(CLOCK_MONOTONIC);
 	for (unsigned long i = 0; i < conc; i++)
 		submit(&works[i]);
 	loop_run(&loop);        /* returns when no job is in flight */
-	double wall = seconds() - t0;
+	double wall = seconds(CLOCK_MONOTONIC) - t0;
 
 	printf("jobs=%lu conc=%lu wall_s=%.3f jobs_per_s=%.0f\n",
 	       done, conc, wall, wall > 0 ? (double)done / wall : 0.0);

@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "loop.h"
+#include "bench.h"
 
 /* ---- constants ---------------------------------------------------------- */
 
@@ -49,23 +50,6 @@ static void usage(void)
 	fprintf(stderr, "usage: %s N MAX_MS   (N one-shot timers due over 1..MAX_MS ms;\n"
 		"                        built against %s's loop)\n", prog, LOOP_STEP);
 	exit(2);
-}
-
-static unsigned long number(const char *s, unsigned long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 || v > max)
-		usage();
-	return v;
-}
-
-static double seconds(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -94,7 +78,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3)
 		usage();
-	unsigned long n = number(argv[1], 100000000), max_ms = number(argv[2], 86400000);
+	unsigned long n = number(argv[1], 100000000, usage), max_ms = number(argv[2], 86400000, usage);
 	if (strcmp(LOOP_STEP, "08-dns") != 0)
 		fprintf(stderr, "%s: using %s's loop: 08-dns has no loop library yet\n",
 			prog, LOOP_STEP);

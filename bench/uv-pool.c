@@ -18,6 +18,8 @@
 
 #include <uv.h>
 
+#include "bench.h"
+
 /* ---- constants ---------------------------------------------------------- */
 
 static const char *const prog = "uv-pool";
@@ -32,23 +34,6 @@ static void usage(void)
 	fprintf(stderr, "usage: %s N CONC   (N empty uv_queue_work() jobs, CONC in flight)\n",
 		prog);
 	exit(2);
-}
-
-static unsigned long number(const char *s, unsigned long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 || v > max)
-		usage();
-	return v;
-}
-
-static double seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -85,8 +70,8 @@ int main(int argc, char **argv)
 {
 	if (argc != 3)
 		usage();
-	jobs = number(argv[1], 1000000000);
-	unsigned long conc = number(argv[2], 1000000);
+	jobs = number(argv[1], 1000000000, usage);
+	unsigned long conc = number(argv[2], 1000000, usage);
 	if (conc > jobs)
 		conc = jobs;
 
@@ -98,11 +83,11 @@ int main(int argc, char **argv)
 	}
 
 	/* As in pool.c, the clock includes starting the pool's threads. */
-	double t0 = seconds();
+	double t0 = seconds(CLOCK_MONOTONIC);
 	for (unsigned long i = 0; i < conc; i++)
 		submit(&works[i]);
 	uv_run(loop, UV_RUN_DEFAULT);   /* returns when no job is in flight */
-	double wall = seconds() - t0;
+	double wall = seconds(CLOCK_MONOTONIC) - t0;
 
 	printf("jobs=%lu conc=%lu wall_s=%.3f jobs_per_s=%.0f\n",
 	       done, conc, wall, wall > 0 ? (double)done / wall : 0.0);

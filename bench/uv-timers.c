@@ -19,6 +19,8 @@
 
 #include <uv.h>
 
+#include "bench.h"
+
 /* ---- constants ---------------------------------------------------------- */
 
 static const char *const prog = "uv-timers";
@@ -31,23 +33,6 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: %s N MAX_MS   (N one-shot timers due over 1..MAX_MS ms)\n", prog);
 	exit(2);
-}
-
-static unsigned long number(const char *s, unsigned long max)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < 1 || v > max)
-		usage();
-	return v;
-}
-
-static double seconds(clockid_t clock)
-{
-	struct timespec ts;
-	clock_gettime(clock, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -64,7 +49,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3)
 		usage();
-	unsigned long n = number(argv[1], 100000000), max_ms = number(argv[2], 86400000);
+	unsigned long n = number(argv[1], 100000000, usage), max_ms = number(argv[2], 86400000, usage);
 
 	uv_loop_t *loop = uv_default_loop();
 	/* Initialised (and so paged in) before the clocks start, as in timers.c. */

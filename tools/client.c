@@ -41,6 +41,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "tool.h"
+
 /* ---- constants ---------------------------------------------------------- */
 
 static const char *const prog = "client";
@@ -91,18 +93,6 @@ struct session {
 
 static struct options opt = { .host = "127.0.0.1", .timeout_ms = -1 };
 static struct session sess;
-
-/* Setup failures and broken streams: there is only one connection to lose. */
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(EXIT_IO);
-}
 
 static void usage(FILE *to, int status)
 {

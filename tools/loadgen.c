@@ -46,6 +46,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "tool.h"
+
 /* ---- constants ---------------------------------------------------------- */
 
 static const char *const prog = "loadgen";
@@ -121,17 +123,6 @@ static struct stats run;
 static struct conn *conns;
 static int epfd;
 static char pattern[PATTERN_SIZE];
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "%s: ", prog);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	exit(EXIT_FAILED);
-}
 
 static void usage(FILE *to, int status)
 {
