@@ -77,8 +77,7 @@ static void die(const char *fmt, ...)
 static void usage(FILE *to, int status)
 {
 	fprintf(to,
-		"usage: %s [--host ADDR] [--port N] [--trace] [--idle-timeout MS]\n"
-		"          [--stats-interval MS] [--root DIR]\n"
+		"usage: %s [OPTION]...\n"
 		"  --host ADDR          address to listen on (default 127.0.0.1)\n"
 		"  --port N             port to listen on, 0 for any free port (default 8000)\n"
 		"  --trace              narrate every loop iteration on stderr\n"
