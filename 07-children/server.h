@@ -105,7 +105,7 @@ void conn_done(struct conn *c);
 /* Replies and then closes C once everything queued has been sent. */
 void conn_quit(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The `stats ...` line of SPEC §6, without its '\n', into BUF. */
+/* The `stats ...` line (PROTOCOL.md), without its '\n', into BUF. */
 void stats_line(char *buf, size_t size);
 
 /* Runs the command LINE (starting with '/', no '\n') on C. */

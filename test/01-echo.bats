@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # steps: 01-
-# The byte echo and the common command line (SPEC §3–§4): every step keeps them.
+# The byte echo and the common command line (PROTOCOL.md): every step keeps them.
 
 load helpers
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # steps: 02-
-# One thread and epoll: what the loop must get right on its own (SPEC §5, 02).
+# One thread and epoll: what the loop must get right on its own (step 02).
 
 load helpers
 
