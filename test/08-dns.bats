@@ -173,6 +173,29 @@ resolver() {
 	grep -qx 'resolve_pool_threads=0' <<<"$output"
 	grep -qx 'starved_lookup=lookup slow.test 10.1.2.3' <<<"$output"
 	grep -qx 'resolve_reply=resolve slow.test 10.1.2.3' <<<"$output"
+	# Two rounds of two lookups, each round one delay long.
+	[ "$(sed -n 's/^throttled_all_lookups_ms=//p' <<<"$output")" -ge 1800 ]
+}
+
+@test "starvation without the throttle: four lookups at once, /cat waits, all done in one delay" {
+	# Exercise 1's experiment, on a copy of this step with the throttle removed.
+	local copy=$BATS_TEST_TMPDIR/kit
+	mkdir -p "$copy"
+	cp -r "$KIT_ROOT/$STEP" "$copy/$STEP"
+	ln -s "$BIN_DIR/tools" "$copy/tools"
+	sed -i 's|(pool.threads + 1) / 2;|pool.threads;|' "$copy/$STEP/pool.c"
+	! cmp -s "$KIT_ROOT/$STEP/pool.c" "$copy/$STEP/pool.c"
+	(cd "$copy/$STEP" && make -s clean >/dev/null && make -s)
+	run env KIT_BIN_DIR="$copy" "$KIT_ROOT/tools/dns-starvation" 1000
+	[ "$status" -ne 77 ] || skip "no private namespace here: $output"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qx 'throttled_lookups_running=4' <<<"$output"
+	[ "$(sed -n 's/^throttled_cat_ms=//p' <<<"$output")" -ge 800 ]
+	local all
+	all=$(sed -n 's/^throttled_all_lookups_ms=//p' <<<"$output")
+	[ "$all" -ge 800 ]
+	[ "$all" -lt 1800 ]
 }
 
 @test "/lookup of a name the DNS server does not know: the gai error" {
