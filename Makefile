@@ -7,6 +7,9 @@
 #   make demo            the guided tour of all eight steps
 #   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
 #   make fuzz            fuzz 08's DNS reply parser for FUZZ_SECONDS (default 30)
+#   make soak            the chaos soak: 40 clients doing a random mix to each step 03-08
+#                        for SOAK_SECONDS (default 15), then checks what the server has
+#                        left (SOAK_SEED=N replays a mix; STEP=05 for one step)
 #   make sanitize        the tests again against ASan+UBSan builds, and TSan builds of the
 #                        threaded steps (STEP=05 for one step)
 #   make valgrind        the newest step under Valgrind's memcheck (STEP=05 for another)
@@ -40,6 +43,18 @@ bench:
 fuzz:
 	$(MAKE) -C 08-dns fuzz
 
+SOAK_SECONDS ?= 15
+SOAK_STEPS := $(if $(STEP),$(STEP),$(filter-out 01-% 02-%,$(STEPS)))
+
+# Every step is soaked, even after one fails: the report names each that did.
+soak: all
+	@failed=; for s in $(SOAK_STEPS); do \
+		echo "== soak $$s"; \
+		tools/soak-check $$s -d $(SOAK_SECONDS) $(if $(SOAK_SEED),--seed $(SOAK_SEED)) \
+			|| failed="$$failed $$s"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make soak: failed:$$failed"; exit 1; fi
+
 sanitize:
 	@tools/sanitize $(STEP)
 
@@ -56,7 +71,7 @@ clean:
 	for d in $(STEPS) tools bench; do $(MAKE) -C $$d clean; done
 	rm -rf build
 
-.PHONY: all test diff demo bench fuzz sanitize valgrind lint compile_commands.json clean $(STEPS) tools check-slides
+.PHONY: all test diff demo bench fuzz soak sanitize valgrind lint compile_commands.json clean $(STEPS) tools check-slides
 
 check-slides:
 	@tools/check-slides

@@ -142,17 +142,6 @@ static void usage(FILE *to, int status)
 	exit(status);
 }
 
-static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long v = strtoul(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static void number_arg(const char *name, unsigned long min, unsigned long max,
 		       unsigned long *out)
 {
@@ -217,24 +206,6 @@ static void ensure_fd_limit(unsigned long needed)
 	if (needed > rl.rlim_cur)
 		die("need %lu fds but RLIMIT_NOFILE is %llu", needed,
 		    (unsigned long long)rl.rlim_cur);
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-/* A well-known integer hash (lowbias32): every input bit stirs every output bit. */
-static uint32_t mix32(uint32_t x)
-{
-	x ^= x >> 16;
-	x *= 0x7feb352dU;
-	x ^= x >> 15;
-	x *= 0x846ca68bU;
-	x ^= x >> 16;
-	return x;
 }
 
 /* Lines are cut from this, so making or checking one is a memcpy() or memcmp():

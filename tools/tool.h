@@ -2,7 +2,7 @@
  * tools/tool.h — what the tools share, so that no tool repeats another.
  *
  * Each tool is one .c file and one program; this header holds the little
- * helper they all need. (The step directories deliberately repeat their own
+ * helpers more than one of them needs. (The step directories deliberately repeat their own
  * copy: each step stands alone. The tools are one program suite.)
  */
 #ifndef TOOL_H
@@ -10,8 +10,11 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 /* Setup failures: one line, "NAME: what failed: why", then exit status 1.
  * The tool's name comes from argv[0] (glibc's program_invocation_short_name). */
@@ -25,6 +28,41 @@ static void die(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	exit(1);
+}
+
+/* Parses a whole decimal number in [MIN, MAX] into *OUT. Returns false, leaving
+ * *OUT alone, for anything else: a sign, trailing text, an overflow. */
+__attribute__((unused))
+static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* Microseconds on the monotonic clock: for intervals, never for dates. */
+__attribute__((unused))
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A well-known integer hash (lowbias32): every input bit stirs every output bit. */
+__attribute__((unused))
+static uint32_t mix32(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352dU;
+	x ^= x >> 15;
+	x *= 0x846ca68bU;
+	x ^= x >> 16;
+	return x;
 }
 
 #endif
