@@ -106,6 +106,22 @@ bool handle_is_active(const struct handle *h)
 
 /* ---- io watchers -------------------------------------------------------- */
 
+/* A stopped watcher leaves the epoll set. Left in with an empty mask, its fd
+ * would still report EPOLLERR and EPOLLHUP (epoll always does), and being
+ * level-triggered, at once again on every epoll_wait(): a loop spinning at
+ * 100% CPU on a watcher that asked for nothing. (libuv removes it too, lazily,
+ * the next time epoll reports the fd.) */
+static int io_stop(struct io *w)
+{
+	int r = 0;
+	if (w->in_epoll)
+		r = epoll_ctl(w->h.loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->in_epoll = false;
+	w->events = 0;
+	handle_stop(&w->h);
+	return r;
+}
+
 void io_init(struct loop *l, struct io *w, int fd, io_cb cb)
 {
 	handle_init(l, &w->h, HANDLE_IO);
@@ -117,7 +133,13 @@ void io_init(struct loop *l, struct io *w, int fd, io_cb cb)
 
 int io_set(struct io *w, uint32_t events)
 {
-	if (events == w->events && (events == 0 || w->in_epoll))
+	if (events == 0)
+		return io_stop(w);
+	if (w->h.flags & HANDLE_CLOSING) {
+		errno = EINVAL;         /* as libuv: no restarting what is closing */
+		return -1;
+	}
+	if (events == w->events && w->in_epoll)
 		return 0;
 	/* data.ptr finds the watcher again when epoll says the fd is ready. */
 	struct epoll_event ev = { .events = events, .data.ptr = w };
@@ -126,10 +148,7 @@ int io_set(struct io *w, uint32_t events)
 		return -1;
 	w->in_epoll = true;
 	w->events = events;
-	if (events != 0)
-		handle_start(&w->h);
-	else
-		handle_stop(&w->h);
+	handle_start(&w->h);
 	return 0;
 }
 
@@ -192,9 +211,13 @@ void timer_init(struct loop *l, struct timer *t, timer_cb cb)
 	t->cb = cb;
 }
 
-void timer_start(struct timer *t, uint64_t timeout, uint64_t repeat)
+int timer_start(struct timer *t, uint64_t timeout, uint64_t repeat)
 {
 	struct loop *l = t->h.loop;
+	if (t->h.flags & HANDLE_CLOSING || t->cb == NULL) {
+		errno = EINVAL;         /* as libuv: it could fire after its close */
+		return -1;
+	}
 	timer_stop(t);
 	if (l->heap_len == l->heap_cap) {
 		size_t cap = l->heap_cap ? 2 * l->heap_cap : 64;
@@ -204,13 +227,16 @@ void timer_start(struct timer *t, uint64_t timeout, uint64_t repeat)
 		l->heap = grown;
 		l->heap_cap = cap;
 	}
-	t->due = l->now + timeout;
+	/* A huge timeout would wrap around to a deadline in the past and fire at
+	 * once: clamp it to the end of time instead, as libuv does. */
+	t->due = timeout > UINT64_MAX - l->now ? UINT64_MAX : l->now + timeout;
 	t->repeat = repeat;
 	t->seq = l->timer_seq++;
 	t->heap_index = l->heap_len;
 	l->heap[l->heap_len++] = t;
 	heap_up(l, t->heap_index);
 	handle_start(&t->h);
+	return 0;
 }
 
 void timer_stop(struct timer *t)
@@ -266,15 +292,9 @@ void handle_close(struct handle *h, close_cb cb)
 	if (h->flags & HANDLE_CLOSING)
 		return;
 	switch (h->type) {
-	case HANDLE_IO: {
-		struct io *w = (struct io *)h;
-		if (w->in_epoll)
-			epoll_ctl(h->loop->epfd, EPOLL_CTL_DEL, w->fd, NULL);
-		w->in_epoll = false;
-		w->events = 0;
-		handle_stop(h);
+	case HANDLE_IO:
+		io_stop((struct io *)h);
 		break;
-	}
 	case HANDLE_TIMER:
 		timer_stop((struct timer *)h);
 		break;
@@ -356,10 +376,13 @@ static void poll_io(struct loop *l, int timeout, const char *why)
 
 	for (int i = 0; i < n; i++) {
 		struct io *w = events[i].data.ptr;
-		/* An earlier callback in this batch may have stopped this watcher. */
-		if (w->events == 0)
+		/* An earlier callback in this batch may have stopped or changed this
+		 * watcher (a SIGTERM callback that put its connection into shutdown):
+		 * pass on only what it asks for *now*, plus trouble, as libuv does. */
+		uint32_t ready = events[i].events & (w->events | EPOLLERR | EPOLLHUP);
+		if (w->events == 0 || ready == 0)
 			continue;
-		w->cb(w, events[i].events);
+		w->cb(w, ready);
 	}
 }
 

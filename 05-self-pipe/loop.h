@@ -119,8 +119,10 @@ void handle_close(struct handle *h, close_cb cb);
 
 /* Watches FD (non-blocking, owned by the caller) with callback CB. */
 void io_init(struct loop *l, struct io *w, int fd, io_cb cb);
-/* Asks epoll for EVENTS (EPOLLIN, EPOLLOUT or both); 0 stops watching.
- * Returns 0, or -1 with errno set. */
+/* Asks epoll for EVENTS (EPOLLIN, EPOLLOUT or both); 0 stops watching, and
+ * the fd leaves the epoll set. W's callback gets only what W asks for at that
+ * moment, plus EPOLLERR and EPOLLHUP. Returns 0, or -1 with errno set (EINVAL:
+ * W is closing and EVENTS is not 0). */
 int io_set(struct io *w, uint32_t events);
 
 /* An async handle is active (and ref'd) from init until handle_close(). */
@@ -131,9 +133,11 @@ void async_init(struct loop *l, struct async *a, async_cb cb);
 void async_send(struct async *a);
 
 void timer_init(struct loop *l, struct timer *t, timer_cb cb);
-/* Fires CB after TIMEOUT ms, then every REPEAT ms if REPEAT > 0.
- * Restarting a started timer moves it. */
-void timer_start(struct timer *t, uint64_t timeout, uint64_t repeat);
+/* Fires CB after TIMEOUT ms, then every REPEAT ms if REPEAT > 0; a deadline
+ * past the clock's end is clamped to its end (never fires). Restarting a
+ * started timer moves it. Returns 0, or -1 with errno EINVAL: T is closing, or
+ * has no callback. */
+int timer_start(struct timer *t, uint64_t timeout, uint64_t repeat);
 void timer_stop(struct timer *t);
 
 /* For the library's own files (async.c, pool.c), not for programs. */

@@ -146,8 +146,10 @@ void handle_close(struct handle *h, close_cb cb);
 
 /* Watches FD (non-blocking, owned by the caller) with callback CB. */
 void io_init(struct loop *l, struct io *w, int fd, io_cb cb);
-/* Asks epoll for EVENTS (EPOLLIN, EPOLLOUT or both); 0 stops watching.
- * Returns 0, or -1 with errno set. */
+/* Asks epoll for EVENTS (EPOLLIN, EPOLLOUT or both); 0 stops watching, and
+ * the fd leaves the epoll set. W's callback gets only what W asks for at that
+ * moment, plus EPOLLERR and EPOLLHUP. Returns 0, or -1 with errno set (EINVAL:
+ * W is closing and EVENTS is not 0). */
 int io_set(struct io *w, uint32_t events);
 
 /* An async handle is active (and ref'd) from init until handle_close(). */
@@ -159,7 +161,7 @@ void async_send(struct async *a);
 
 void signal_init(struct loop *l, struct signal_handle *s);
 /* Calls CB on the loop thread whenever SIGNUM arrives. Returns 0, or -1 with
- * errno set (sigaction failed). */
+ * errno set: EINVAL when S is closing, or what sigaction() said. */
 int signal_start(struct signal_handle *s, int signum, signal_cb cb);
 void signal_stop(struct signal_handle *s);
 /* "SIGTERM" for SIGTERM, and so on. */
@@ -174,9 +176,11 @@ int process_spawn(struct loop *l, struct process *p, const char *file, char *con
 int process_kill(struct process *p, int signum);
 
 void timer_init(struct loop *l, struct timer *t, timer_cb cb);
-/* Fires CB after TIMEOUT ms, then every REPEAT ms if REPEAT > 0.
- * Restarting a started timer moves it. */
-void timer_start(struct timer *t, uint64_t timeout, uint64_t repeat);
+/* Fires CB after TIMEOUT ms, then every REPEAT ms if REPEAT > 0; a deadline
+ * past the clock's end is clamped to its end (never fires). Restarting a
+ * started timer moves it. Returns 0, or -1 with errno EINVAL: T is closing, or
+ * has no callback. */
+int timer_start(struct timer *t, uint64_t timeout, uint64_t repeat);
 void timer_stop(struct timer *t);
 
 /* For the library's own files (async.c, signal.c, process.c, pool.c), not for

@@ -32,3 +32,42 @@ load helpers
 	echo "RSS $rss0 kB before, $rss1 kB after"
 	[ $((rss1 - rss0)) -lt 2048 ]
 }
+
+# fin_then_reset TEXT — a client that sends TEXT, half-closes (FIN), and later,
+# when the test writes a line to $FIN_RESET_W, closes with the server's reply
+# unread, which the kernel turns into a reset (RST). Perl, because a bash
+# /dev/tcp socket cannot be half-closed.
+fin_then_reset() {
+	local fifo=$BATS_TEST_TMPDIR/fin-reset.fifo
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	exec {FIN_RESET_W}<>"$fifo"
+	bg perl -MSocket -e '
+		socket(my $s, PF_INET, SOCK_STREAM, 0) or die "socket: $!";
+		connect($s, pack_sockaddr_in($ARGV[0], inet_aton("127.0.0.1")))
+			or die "connect: $!";
+		syswrite($s, $ARGV[1]) == length($ARGV[1]) or die "write: $!";
+		shutdown($s, 1) or die "shutdown: $!";
+		my $go = <STDIN>;
+		close($s);' "$PORT" "$1" <"$fifo" {FIN_RESET_W}>&-
+}
+
+@test "a reset after a half-close, while /sleep runs, does not make the loop spin" {
+	start_server
+	local probe handles timers ticks
+	connect_fd probe
+	handles=$(stats_value "$probe" handles)
+	timers=$(stats_value "$probe" timers)
+	fin_then_reset $'hello\n/sleep 3000\n'
+	# The /sleep's timer runs and the FIN has been seen: the connection's
+	# watcher asks for nothing now (one handle more than before, not two).
+	wait_for 5 '[ "$(stats_value "$probe" timers)" -eq $((timers + 1)) ] &&
+		[ "$(stats_value "$probe" handles)" -eq $((handles + 1)) ]'
+	printf 'reset\n' >&"$FIN_RESET_W"
+	wait "${BG_PIDS[-1]}"
+	ticks=$(loop_ticks_per_s "$probe")
+	echo "loop iterations in 1 s after the reset: $ticks"
+	[ "$ticks" -lt 100 ]
+	# The reset is noticed when the /sleep ends, and the connection goes.
+	wait_for 10 '[ "$(stats_value "$probe" conns)" -eq 1 ]'
+}

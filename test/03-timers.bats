@@ -40,6 +40,42 @@ load helpers
 	[ "$output" = "fired=1000 ticks_at_least_fired=1" ]
 }
 
+@test "timer_start clamps a deadline past the clock's end: no wrap-around" {
+	build_unit loop
+	run timeout 10 "$BATS_TEST_TMPDIR/loop" huge-timeout
+	[ "$output" = "fired=0" ]
+	run timeout 10 "$BATS_TEST_TMPDIR/loop" huge-repeat
+	[ "$output" = "fired=2" ]
+}
+
+@test "a closing timer cannot be restarted (EINVAL) and never fires again" {
+	build_unit loop
+	run timeout 10 "$BATS_TEST_TMPDIR/loop" closing
+	[ "$output" = "refused=1 closed=1 fired_after_close=0 active=0" ]
+}
+
+# ---- io watchers alone (test/unit/io.c) -------------------------------------
+
+@test "a stopped watcher whose fd hangs up does not make the loop spin" {
+	build_unit io
+	run timeout 10 "$BATS_TEST_TMPDIR/io" stopped-hup
+	echo "$output"
+	[[ $output =~ ^ticks=([0-9]+)\ calls=0$ ]]
+	[ "${BASH_REMATCH[1]}" -lt 10 ]
+}
+
+@test "an event from the same batch is masked by the watcher's interest now" {
+	build_unit io
+	run timeout 10 "$BATS_TEST_TMPDIR/io" stale
+	[ "$output" = "calls=1 stale=0" ]
+}
+
+@test "io_set on a closing watcher is refused (EINVAL); stopping it is not" {
+	build_unit io
+	run timeout 10 "$BATS_TEST_TMPDIR/io" closing
+	[ "$output" = "refused=1 stop_ok=1 calls=0 active=0" ]
+}
+
 # ---- the protocol ------------------------------------------------------------
 
 @test "/help lists the commands" {

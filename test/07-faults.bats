@@ -22,3 +22,23 @@ load helpers
 	[ "${lines[1]}" = "error: run true: Resource temporarily unavailable" ]
 	[ "${lines[2]}" = "still serving" ]
 }
+
+@test "/run yes to a client that never reads, then resets: the loop does not spin" {
+	start_server --allow yes
+	local probe refs ticks
+	connect_fd probe
+	refs=$(stats_value "$probe" refs)
+	bg "$CLIENT" -p "$PORT" --no-read -t 30000 <<<"/run yes"
+	# Held back: the child's pipes are paused (their watchers ask for nothing);
+	# what is left to keep the loop alive is the connection's watcher (output
+	# pending) and the child.
+	wait_for 10 '[ "$(stats_value "$probe" refs)" -eq $((refs + 2)) ] &&
+		[ -n "$(cat /proc/"$SERVER_PID"/task/*/children)" ]'
+	# The client goes with the output unread: a reset.
+	kill -9 "${BG_PIDS[-1]}"
+	wait "${BG_PIDS[-1]}" || true
+	wait_for 10 '[ "$(stats_value "$probe" conns)" -eq 1 ]'
+	ticks=$(loop_ticks_per_s "$probe")
+	echo "loop iterations in 1 s after the reset: $ticks"
+	[ "$ticks" -lt 100 ]
+}

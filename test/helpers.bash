@@ -269,3 +269,13 @@ busy_conn() {
 	wait_for 5 '[ "$(stats_value "$probe" timers)" -gt "$before" ]'
 	exec {probe}>&-
 }
+
+# loop_ticks_per_s FD — how many iterations the idle loop makes in one second,
+# as /stats on FD counts them (each /stats costs one or two itself).
+loop_ticks_per_s() {
+	local before after
+	before=$(stats_value "$1" ticks) || return 1
+	sleep 1         # the measuring window, not a wait for an event
+	after=$(stats_value "$1" ticks) || return 1
+	echo $((after - before))
+}

@@ -3,10 +3,11 @@
  * Built against each step's loop (03 on) by test/03-timers.bats.
  *
  * Usage: loop CASE    (order | not-early | unref-exit | unref-only | ref-flag |
- *                      restart-zero)
+ *                      restart-zero | huge-timeout | huge-repeat | closing)
  * Prints what it saw; the suite compares it with what the slide promises.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,38 @@ static void on_restart_zero(struct timer *t)
 {
 	if (++fired < 1000)
 		timer_start(t, 0, 0);
+}
+
+static void on_stop_all(struct timer *t)
+{
+	struct timer *others = t->h.data;
+	timer_stop(&others[0]);
+	timer_stop(&others[1]);
+}
+
+/* Closes its timer, then tries to start it again: refused, and never fires. */
+static int restart_refused = -1, fired_after_close;
+static bool closed;
+
+static void on_closed(struct handle *h)
+{
+	(void)h;
+	closed = true;
+}
+
+static void on_fire_after_close(struct timer *t)
+{
+	(void)t;
+	if (closed)
+		fired_after_close++;
+}
+
+static void on_close_then_restart(struct timer *t)
+{
+	struct timer *victim = t->h.data;
+	handle_close(&victim->h, on_closed);
+	errno = 0;
+	restart_refused = timer_start(victim, 0, 0) == -1 && errno == EINVAL;
 }
 
 int main(int argc, char **argv)
@@ -121,8 +154,34 @@ int main(int argc, char **argv)
 		timer_start(&t, 0, 0);
 		loop_run(&loop);
 		printf("fired=%d ticks_at_least_fired=%d\n", fired, loop.ticks >= (unsigned long)fired);
+	} else if (strcmp(what, "huge-timeout") == 0 || strcmp(what, "huge-repeat") == 0) {
+		/* now + timeout must not wrap into the past: a timeout of
+		 * UINT64_MAX never fires, and a repeat of UINT64_MAX fires once. */
+		static struct timer t[2], stopper;
+		bool repeat = strcmp(what, "huge-repeat") == 0;
+		timer_init(&loop, &t[0], on_count);
+		timer_init(&loop, &t[1], on_count);
+		timer_start(&t[0], repeat ? 0 : UINT64_MAX, repeat ? UINT64_MAX : 0);
+		timer_start(&t[1], repeat ? 1 : UINT64_MAX - 1, repeat ? UINT64_MAX - 1 : 0);
+		timer_init(&loop, &stopper, on_stop_all);
+		stopper.h.data = t;
+		timer_start(&stopper, 50, 0);
+		loop_run(&loop);
+		printf("fired=%d\n", fired);
+	} else if (strcmp(what, "closing") == 0) {
+		/* A timer being closed cannot be started again (libuv: EINVAL). */
+		static struct timer victim, closer;
+		timer_init(&loop, &victim, on_fire_after_close);
+		timer_start(&victim, 1000, 0);
+		timer_init(&loop, &closer, on_close_then_restart);
+		closer.h.data = &victim;
+		timer_start(&closer, 1, 0);
+		loop_run(&loop);
+		printf("refused=%d closed=%d fired_after_close=%d active=%d\n", restart_refused,
+		       closed, fired_after_close, handle_is_active(&victim.h));
 	} else {
-		fprintf(stderr, "usage: loop order|not-early|unref-exit|unref-only|ref-flag|restart-zero\n");
+		fprintf(stderr, "usage: loop order|not-early|unref-exit|unref-only|ref-flag|"
+			"restart-zero|huge-timeout|huge-repeat|closing\n");
 		return 2;
 	}
 	loop_close(&loop);
