@@ -7,6 +7,9 @@
  * read end is in the epoll set. The loop reads the numbers back and calls the
  * handles watching them, on the loop thread, where anything is allowed. This is
  * libuv's design too (libuv keeps one such pipe per loop; we have one loop).
+ * Unlike libuv, which writes one message per signal caught, we coalesce: many
+ * signals of one number before the loop looks make one callback, as the kernel
+ * itself does for a signal that is already pending.
  *
  * Handlers use SA_RESTART, so most blocking calls resume after a signal; the
  * ones that don't (epoll_wait() always fails with EINTR) are retried where they
@@ -23,6 +26,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
@@ -32,14 +36,20 @@
 /* Signal handlers are process-wide, so the pipe is too. */
 static int signal_wfd = -1;
 
+/* One flag per signal number, raised by the handler, lowered by the loop (the
+ * pattern of async.c): only the handler that raises it writes a byte, so the
+ * pipe holds at most one byte per signal number and can never fill up. A storm
+ * of SIGUSR1s then costs one byte, and the SIGTERM after it still gets in. */
+static atomic_int pending[NSIG];
+
 static void on_signal(int signum)
 {
 	int saved = errno;
 	unsigned char n = (unsigned char)signum;
-	/* Non-blocking: if the pipe is full, the loop is far behind and has
-	 * plenty of signals to read already; dropping this one beats hanging. */
-	while (write(signal_wfd, &n, 1) < 0 && errno == EINTR)
-		;
+	if (!atomic_exchange(&pending[signum], 1)) {
+		while (write(signal_wfd, &n, 1) < 0 && errno == EINTR)
+			;
+	}
 	errno = saved;
 }
 
@@ -54,6 +64,9 @@ static void on_signal_pipe(struct io *w, uint32_t events)
 
 	while ((n = read(w->fd, buf, sizeof buf)) > 0) {
 		for (ssize_t i = 0; i < n; i++) {
+			/* Lowered before the callbacks run: a signal arriving
+			 * during them raises it again and writes a new byte. */
+			atomic_store(&pending[buf[i]], 0);
 			l->signals++;
 			/* As in async.c: a callback may close a handle; the walk
 			 * goes on through its kept `next`. */
@@ -108,6 +121,10 @@ void signal_init(struct loop *l, struct signal_handle *s)
 int signal_start(struct signal_handle *s, int signum, signal_cb cb)
 {
 	struct loop *l = s->h.loop;
+	if (s->h.flags & HANDLE_CLOSING) {
+		errno = EINVAL;         /* as libuv: no restarting what is closing */
+		return -1;
+	}
 	signal_stop(s);
 	if (!watched(l, signum)) {
 		struct sigaction sa;

@@ -128,6 +128,22 @@ load helpers
 	kill -0 "$SERVER_PID"
 }
 
+# From outside, a storm cannot fill the signal pipe: the kernel coalesces a
+# signal that is already pending, and 300,000 kill()s during a /block ran the
+# handler only some 2,000 times. raise() runs it every time, so the loop
+# library alone is what can be given more signals than the pipe holds.
+@test "70,000 SIGUSR1s while the loop is busy, then SIGTERM: the SIGTERM is not lost" {
+	build_unit signal
+	run timeout 20 "$BATS_TEST_TMPDIR/signal" storm
+	[ "$output" = "usr1_callbacks_at_least_one=1 term_callbacks=1" ]
+}
+
+@test "a closing signal handle cannot be restarted (EINVAL)" {
+	build_unit signal
+	run timeout 10 "$BATS_TEST_TMPDIR/signal" closing
+	[ "$output" = "refused=1 active=0" ]
+}
+
 @test "bad --shutdown-timeout is a usage error" {
 	run "$STEP_BIN" --shutdown-timeout soon
 	[ "$status" -eq 2 ]
