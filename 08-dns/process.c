@@ -49,9 +49,21 @@ static void child(const char *file, char *const argv[], const int stdio[3], int 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 
+	/* dup2() in place, one fd after another, would clobber a source still
+	 * needed: {devnull, 2, 1} would copy 2 onto 1, then the new 1 onto 2.
+	 * So a source below its target (one that an earlier dup2() may have
+	 * replaced) is first moved above 2, as libuv does. */
+	int from[3];
 	for (int fd = 0; fd < 3; fd++) {
-		/* dup2() gives a copy without close-on-exec: exactly what we want. */
-		if (dup2(stdio[fd], fd) < 0)
+		from[fd] = stdio[fd];
+		if (from[fd] < fd && (from[fd] = fcntl(from[fd], F_DUPFD_CLOEXEC, 3)) < 0)
+			goto fail;
+	}
+	for (int fd = 0; fd < 3; fd++) {
+		/* dup2() gives a copy without close-on-exec: exactly what we want.
+		 * An fd already in its place is not copied, so its close-on-exec
+		 * flag (every fd of ours has it) must be cleared by hand. */
+		if (from[fd] == fd ? fcntl(fd, F_SETFD, 0) < 0 : dup2(from[fd], fd) < 0)
 			goto fail;
 	}
 	execvp(file, argv);

@@ -188,3 +188,15 @@ children_of() {     # children_of PID -> their PIDs, one per line
 	hear "$b"
 	[[ $HEARD =~ \ signals=[0-9]+\ children=1($|\ ) ]]
 }
+
+@test "process_spawn: stdio {devnull, 2, 1} swaps the child's stdout and stderr" {
+	build_unit spawn
+	run timeout 20 "$BATS_TEST_TMPDIR/spawn" swap
+	[ "$output" = "one=[to-stderr] two=[to-stdout] exit=0" ]
+}
+
+@test "process_spawn: an fd already in its place reaches the child despite close-on-exec" {
+	build_unit spawn
+	run timeout 20 "$BATS_TEST_TMPDIR/spawn" cloexec
+	[ "$output" = "one=[to-stdout] two=[to-stderr] exit=0" ]
+}
