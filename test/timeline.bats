@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# steps: once
+# tools/timeline: a --trace-events file drawn as an SVG, checked for its
+# structure, rendered by headless Chromium, at 10,000+ events, and fed broken
+# input. The fixture test/fixtures/trace-04.json is a hand-written trace in the
+# format the steps write: a /block 500 on the loop, then a /work 500 on pool-1.
+
+load helpers
+
+TIMELINE=$BIN_DIR/tools/timeline
+FIXTURE=$KIT_ROOT/test/fixtures/trace-04.json
+
+# chromium_bin — the headless browser's command, or nothing.
+chromium_bin() {
+	local c
+	for c in chromium chromium-browser google-chrome; do
+		command -v "$c" && return 0
+	done
+	return 1
+}
+
+# render SVG PNG — a 1280×720 screenshot of SVG, as a slide would show it.
+render() {
+	local chrome
+	chrome=$(chromium_bin) || skip "no Chromium to render with (apt install chromium)"
+	timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --hide-scrollbars \
+		--window-size=1280,720 --screenshot="$2" "file://$1" 2>/dev/null
+	[ -s "$2" ]
+}
+
+# trace_of_n_ticks N — a trace of N loop ticks (a poll and one I/O callback
+# each, 105 µs a tick) and N/10 pool jobs on two threads, with their flows.
+trace_of_n_ticks() {
+	awk -v n="$1" 'BEGIN {
+		printf "{\"otherData\":{\"step\":\"08-dns\"},\"traceEvents\":[\n"
+		printf "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":1,\"args\":{\"name\":\"loop\"}},\n"
+		printf "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":2,\"args\":{\"name\":\"pool-1\"}},\n"
+		printf "{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":1,\"tid\":3,\"args\":{\"name\":\"pool-2\"}}"
+		t = 1000
+		for (i = 1; i <= n; i++) {
+			printf ",\n{\"ph\":\"X\",\"cat\":\"loop\",\"name\":\"poll wait=forever\",\"pid\":1,\"tid\":1,\"ts\":%d,\"dur\":100,\"args\":{\"tick\":%d,\"woke\":\"1 fds\"}}", t, i
+			printf ",\n{\"ph\":\"X\",\"cat\":\"io\",\"name\":\"io fd 7 (conn)\",\"pid\":1,\"tid\":1,\"ts\":%d,\"dur\":5}", t + 100
+			if (i % 10 == 0) {
+				w = 2 + (i / 10) % 2
+				printf ",\n{\"ph\":\"s\",\"cat\":\"pool\",\"name\":\"job\",\"id\":%d,\"pid\":1,\"tid\":1,\"ts\":%d}", i, t + 101
+				printf ",\n{\"ph\":\"t\",\"cat\":\"pool\",\"name\":\"job\",\"id\":%d,\"pid\":1,\"tid\":%d,\"ts\":%d}", i, w, t + 110
+				printf ",\n{\"ph\":\"X\",\"cat\":\"pool\",\"name\":\"/cat chunk\",\"pid\":1,\"tid\":%d,\"ts\":%d,\"dur\":300,\"args\":{\"queued_ms\":0.009}}", w, t + 110
+				printf ",\n{\"ph\":\"f\",\"bp\":\"e\",\"cat\":\"pool\",\"name\":\"job\",\"id\":%d,\"pid\":1,\"tid\":1,\"ts\":%d}", i, t + 420
+			}
+			t += 105
+		}
+		printf "\n]}\n"
+	}'
+}
+
+@test "timeline: the fixture's SVG has the loop and pool lanes, an axis, a legend, and the marks" {
+	run "$TIMELINE" "$FIXTURE" -o "$BATS_TEST_TMPDIR/t.svg"
+	[ "$status" -eq 0 ]
+	svg=$(cat "$BATS_TEST_TMPDIR/t.svg")
+	# The lanes, in order: the loop first, then the pool threads by number.
+	lanes=$(grep -o 'class="lane-bg" data-lane="[^"]*"' <<<"$svg" | sed 's/.*data-lane="//; s/"//' | tr '\n' ' ')
+	[ "$lanes" = "loop pool-1 pool-2 " ]
+	grep -q '<g class="axis">' <<<"$svg"
+	grep -q '>time, ms</text>' <<<"$svg"
+	grep -q '<g class="legend">' <<<"$svg"
+	grep -q '>waiting in epoll_wait()</text>' <<<"$svg"
+	grep -q '>pool job</text>' <<<"$svg"
+	# /block 500 is one wide I/O callback on the loop; /work 500 one job.
+	grep -q '>io fd 7 (conn) · 500 ms</text>' <<<"$svg"
+	grep -q '>/work 500 · 500 ms</text>' <<<"$svg"
+	# Every tick of the fixture's 19 is counted; there are flow lines.
+	grep -q '>19 ticks</text>' <<<"$svg"
+	grep -q 'class="flow-pool"' <<<"$svg"
+	# Not blank: the fixture's marks are there as rectangles.
+	[ "$(grep -c '<rect class="\(io\|job\|poll\)' <<<"$svg")" -ge 10 ]
+}
+
+@test "timeline: the job's width on the picture is its share of the time axis" {
+	"$TIMELINE" "$FIXTURE" -o "$BATS_TEST_TMPDIR/t.svg" --width 1280
+	# The plot is 1280 - 150 - 28 = 1102 px wide for the fixture's 1,343 ms.
+	w=$(grep -o '<rect class="job" [^>]*' "$BATS_TEST_TMPDIR/t.svg" | sed 's/.*width="\([0-9.]*\)".*/\1/')
+	awk -v w="$w" 'BEGIN { want = 500 / 1343.8 * 1102; exit !(w > want - 3 && w < want + 3) }'
+}
+
+@test "timeline: Chromium parses the SVG and renders it, not blank" {
+	local chrome
+	chrome=$(chromium_bin) || skip "no Chromium to render with (apt install chromium)"
+	"$TIMELINE" "$FIXTURE" -o "$BATS_TEST_TMPDIR/t.svg"
+	# A well-formed SVG comes back as itself; a broken one as a parser error page.
+	run timeout 120 "$chrome" --headless --no-sandbox --disable-gpu --dump-dom \
+		"file://$BATS_TEST_TMPDIR/t.svg"
+	[ "$status" -eq 0 ]
+	[[ $output != *parsererror* ]]
+	[[ $output == *'data-lane="pool-1"'* ]]
+	# Blank, the same page is one colour and compresses to almost nothing.
+	printf '<svg xmlns="http://www.w3.org/2000/svg" width="1280" height="720"><rect width="1280" height="720" fill="#fff"/></svg>\n' \
+		>"$BATS_TEST_TMPDIR/blank.svg"
+	render "$BATS_TEST_TMPDIR/t.svg" "$BATS_TEST_TMPDIR/t.png"
+	render "$BATS_TEST_TMPDIR/blank.svg" "$BATS_TEST_TMPDIR/blank.png"
+	picture=$(stat -c %s "$BATS_TEST_TMPDIR/t.png") blank=$(stat -c %s "$BATS_TEST_TMPDIR/blank.png")
+	echo "PNG bytes: picture $picture, blank $blank"
+	[ "$picture" -gt $((blank * 5)) ]
+}
+
+@test "timeline: 20,000 ticks (48,000 events) merge into a bounded picture" {
+	trace_of_n_ticks 20000 >"$BATS_TEST_TMPDIR/big.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/big.json" -o "$BATS_TEST_TMPDIR/big.svg"
+	[ "$status" -eq 0 ]
+	size=$(stat -c %s "$BATS_TEST_TMPDIR/big.svg")
+	echo "SVG bytes: $size"
+	[ "$size" -lt 400000 ]
+	grep -q ': 48,000 events, ' "$BATS_TEST_TMPDIR/big.svg"
+	grep -q '>20000 ticks</text>' "$BATS_TEST_TMPDIR/big.svg"
+	grep -q 'class="io merged"' "$BATS_TEST_TMPDIR/big.svg"
+	# The loop was busy 5 µs in every 105: its merged work is drawn pale.
+	grep -o '<rect class="io merged"[^>]*' "$BATS_TEST_TMPDIR/big.svg" | grep -q 'fill-opacity="0.25"'
+	# A window of 10 ms of the same run shows single ticks again.
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/big.json" --from 100 --to 110 -o "$BATS_TEST_TMPDIR/zoom.svg"
+	[ "$status" -eq 0 ]
+	grep -q ', 10 ms shown (from 100 ms)' "$BATS_TEST_TMPDIR/zoom.svg"
+	[ "$(grep -c '<rect class="poll"' "$BATS_TEST_TMPDIR/zoom.svg")" -ge 90 ]
+}
+
+@test "timeline: malformed JSON is refused with the place of the error, and no output" {
+	local out=$BATS_TEST_TMPDIR/out.svg
+	head -c 700 "$FIXTURE" >"$BATS_TEST_TMPDIR/cut.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/cut.json" -o "$out"
+	[ "$status" -eq 1 ]
+	[[ $output == "timeline: $BATS_TEST_TMPDIR/cut.json: not JSON: line "*", column "*": "* ]]
+	[ ! -e "$out" ]
+
+	printf '{"traceEvents": [{"ph": "X",, }]}' >"$BATS_TEST_TMPDIR/comma.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/comma.json" -o "$out"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not JSON: line 1, column 29: expected a string as an object key" ]]
+
+	printf '{"traceEvents": [{"name": "\xff"}]}' >"$BATS_TEST_TMPDIR/utf8.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/utf8.json" -o "$out"
+	[ "$status" -eq 1 ]
+	[[ $output == *"invalid UTF-8"* ]]
+
+	# 100,000 nested arrays: refused, not a stack overflow.
+	head -c 100000 /dev/zero | tr '\0' '[' >"$BATS_TEST_TMPDIR/deep.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/deep.json" -o "$out"
+	[ "$status" -eq 1 ]
+	[[ $output == *"nested deeper than"* ]]
+
+	printf '{"events": []}' >"$BATS_TEST_TMPDIR/other.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/other.json" -o "$out"
+	[ "$status" -eq 1 ]
+	[[ $output == *'not a trace: no "traceEvents" array' ]]
+
+	printf '{"traceEvents": []}' >"$BATS_TEST_TMPDIR/empty.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/empty.json" -o "$out"
+	[ "$status" -eq 1 ]
+	[[ $output == *"no events to draw" ]]
+
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/missing.json" -o "$out"
+	[ "$status" -eq 1 ]
+	[[ $output == *"missing.json: No such file or directory" ]]
+	[ ! -e "$out" ]
+}
+
+@test "timeline: bad options are a usage error" {
+	run "$TIMELINE"
+	[ "$status" -eq 2 ]
+	[[ $output == usage:* ]]
+	run "$TIMELINE" "$FIXTURE" --width lots
+	[ "$status" -eq 1 ]
+	[[ $output == *"--width: 'lots' is not a number"* ]]
+	run "$TIMELINE" "$FIXTURE" --from 10 --to 5
+	[ "$status" -eq 1 ]
+}

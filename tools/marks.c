@@ -1,0 +1,295 @@
+/*
+ * tools/marks.c — the marks on a timeline's lanes: the loop's waits, work and
+ * ticks; the pool's jobs and queue waits; child and DNS spans; flow lines;
+ * async sends and signals.
+ */
+#include "band.h"
+#include "picture.h"
+#include "svg.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+double pic_px(const struct pic *p, double ts)
+{
+	return p->x0 + (ts - p->w0) / (p->w1 - p->w0) * (p->x1 - p->x0);
+}
+
+int pic_clip(const struct pic *p, double ts, double end, double *a, double *b)
+{
+	if (end < p->w0 || ts > p->w1)
+		return 0;
+	*a = pic_px(p, ts < p->w0 ? p->w0 : ts);
+	*b = pic_px(p, end > p->w1 ? p->w1 : end);
+	return 1;
+}
+
+void pic_duration(char *buf, size_t cap, double us)
+{
+	if (us >= 10000)
+		snprintf(buf, cap, "%.0f ms", us / 1000);
+	else if (us >= 1000)
+		snprintf(buf, cap, "%.1f ms", us / 1000);
+	else
+		snprintf(buf, cap, "%.0f µs", us);
+}
+
+int mark_loop(struct pic *p, const struct lane *l)
+{
+	const struct trace_thread *th = &p->t->threads[l->thread];
+	struct band wait, run[K_NKINDS];
+	char label[200], d[32];
+	double a, b, last_tick = -10;
+
+	band_init(&wait, p->f, p->x0, p->x1, l->y + l->h * 0.3, l->h * 0.4);
+	for (int k = 0; k < K_NKINDS; k++)
+		band_init(&run[k], p->f, p->x0, p->x1, l->y, l->h);
+	fprintf(p->f, "<path class=\"ticks\" stroke=\"%s\" stroke-width=\"1\" d=\"", SVG_MUTED);
+	for (size_t i = 0; i < th->nslices; i++) {
+		const struct trace_slice *s = &th->slices[i];
+		if (s->kind == K_POLL && s->ts >= p->w0 && s->ts <= p->w1 &&
+		    pic_px(p, s->ts) - last_tick >= 3) {
+			last_tick = pic_px(p, s->ts);
+			fprintf(p->f, "M%.1f %.1fv7", last_tick, l->y - 9);
+		}
+	}
+	fputs("\"/>\n", p->f);
+	for (int pass = 0; pass < 2; pass++) {  /* the waits first, the work over them */
+		for (size_t i = 0; i < th->nslices; i++) {
+			const struct trace_slice *s = &th->slices[i];
+			if ((s->kind == K_POLL) != (pass == 0)
+			    || !pic_clip(p, s->ts, s->ts + s->dur, &a, &b))
+				continue;
+			const struct kind_style *st = &kind_style[s->kind];
+			struct band *bd = pass == 0 ? &wait : &run[s->kind];
+			pic_duration(d, sizeof d, s->dur);
+			snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
+			if (band_mark(bd, a, b, st->fill, st->text, st->cls,
+				      pass == 0 ? trace_str(p->t, s->name) : label, label) < 0)
+				return -1;
+		}
+	}
+	p->merged += wait.merged;
+	band_flush(&wait, kind_style[K_POLL].cls);
+	for (int k = 0; k < K_NKINDS; k++) {
+		p->merged += run[k].merged;
+		band_flush(&run[k], kind_style[k].cls);
+	}
+	return 0;
+}
+
+int mark_thread(struct pic *p, const struct lane *l)
+{
+	const struct trace_thread *th = &p->t->threads[l->thread];
+	struct band queue, job;
+	char label[200], tip[240], d[32];
+	double a, b;
+
+	band_init(&queue, p->f, p->x0, p->x1, l->y, l->h * 0.2);
+	band_init(&job, p->f, p->x0, p->x1, l->y + l->h * 0.28, l->h * 0.72);
+	for (size_t i = 0; i < th->nslices; i++) {
+		const struct trace_slice *s = &th->slices[i];
+		double q = s->queued_ms > 0 ? s->queued_ms * 1000 : 0;
+		if (q > 0 && pic_clip(p, s->ts - q, s->ts, &a, &b)) {
+			pic_duration(d, sizeof d, q);
+			snprintf(tip, sizeof tip, "%s: queued %s", trace_str(p->t, s->name), d);
+			if (band_mark(&queue, a, b, kind_style[K_QUEUED].fill, SVG_INK,
+				      kind_style[K_QUEUED].cls, NULL, tip) < 0)
+				return -1;
+		}
+		if (!pic_clip(p, s->ts, s->ts + s->dur, &a, &b))
+			continue;
+		const struct kind_style *st = &kind_style[s->kind];
+		pic_duration(d, sizeof d, s->dur);
+		snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
+		if (band_mark(&job, a, b, st->fill, st->text, st->cls, label, label) < 0)
+			return -1;
+	}
+	p->merged += queue.merged + job.merged;
+	band_flush(&queue, kind_style[K_QUEUED].cls);
+	band_flush(&job, kind_style[K_JOB].cls);
+	return 0;
+}
+
+int mark_spans(struct pic *p, const struct lane *l)
+{
+	char label[240], d[32];
+	double a, b;
+
+	for (int r = 0; r < l->rows; r++) {
+		struct band row;
+		band_init(&row, p->f, p->x0, p->x1, l->y + 3 + r * ROW_H, ROW_H - 4);
+		for (size_t i = 0; i < p->t->nspans; i++) {
+			const struct trace_span *s = &p->t->spans[i];
+			double e = s->end >= 0 ? s->end : p->t->t_max;
+			if (s->kind != l->kind || p->span_row[i] != r
+			    || !pic_clip(p, s->ts, e, &a, &b))
+				continue;
+			const struct kind_style *st = &kind_style[s->kind];
+			pic_duration(d, sizeof d, e - s->ts);
+			snprintf(label, sizeof label, "%s · %s%s%s", trace_str(p->t, s->name), d,
+				 s->outcome ? " · " : s->end < 0 ? " · still running" : "",
+				 trace_str(p->t, s->outcome));
+			if (band_mark(&row, a, b, st->fill, st->text, st->cls, label, label) < 0)
+				return -1;
+			/* Its notes (a retry, the TCP fallback) as dots on the bar. */
+			for (size_t k = s->first_note; k < s->first_note + s->nnotes; k++) {
+				const struct trace_instant *n = &p->t->notes[k];
+				if (n->ts < p->w0 || n->ts > p->w1)
+					continue;
+				fprintf(p->f,
+					"<circle class=\"note\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+					"fill=\"#ffffff\" stroke=\"%s\" "
+					"stroke-width=\"1.5\"><title>",
+					pic_px(p, n->ts), row.y + row.h / 2, SVG_INK);
+				svg_escape(p->f, trace_str(p->t, n->name));
+				fputs("</title></circle>\n", p->f);
+			}
+		}
+		p->merged += row.merged;
+		band_flush(&row, kind_style[l->kind].cls);
+	}
+	return 0;
+}
+
+/* Where a flow line meets thread TH's lane: the loop lane's bottom edge, a
+ * pool lane's job band's top. Returns 0 when the thread has no lane. */
+static int flow_y(const struct pic *p, size_t th, double *y, size_t *lane)
+{
+	if (th >= p->t->nthreads || p->lane_of[th] >= p->nlanes)
+		return 0;
+	const struct lane *l = &p->lanes[*lane = p->lane_of[th]];
+	*y = l->type == LANE_LOOP ? l->y + l->h : l->y + l->h * 0.28;
+	return 1;
+}
+
+/* The job that flow step T started on its worker, or NULL. */
+static const struct trace_slice *job_of(const struct pic *p, const struct trace_flow *t)
+{
+	const struct trace_thread *th = &p->t->threads[t->thread];
+	size_t lo = 0, hi = th->nslices;
+	while (lo < hi) {       /* the first slice starting after t (plus slack) */
+		size_t mid = (lo + hi) / 2;
+		if (th->slices[mid].ts <= t->ts + 50)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i-- > 0 && lo - i <= 4;)
+		if (th->slices[i].kind == K_JOB && th->slices[i].ts + th->slices[i].dur >= t->ts)
+			return &th->slices[i];
+	return NULL;
+}
+
+/* A set of lines already drawn, by their ends rounded to 3 px: a thousand
+ * flows between the same two places are drawn once, and 2,048 lines at most
+ * (more would be a smear that says nothing more). */
+#define SEEN_CAP 4096
+struct seen { uint64_t key[SEEN_CAP]; size_t n; };
+
+static int seen_add(struct seen *s, uint64_t key)
+{
+	size_t i = (size_t)((key * 11400714819323198485u) >> 50) % SEEN_CAP;
+	if (s->n >= SEEN_CAP / 2)
+		return 0;       /* enough lines: more would not show anything new */
+	key |= 1u;              /* 0 marks a free slot */
+	for (; s->key[i]; i = (i + 1) % SEEN_CAP)
+		if (s->key[i] == key)
+			return 0;
+	s->key[i] = key;
+	s->n++;
+	return 1;
+}
+
+static void flow_line(struct pic *p, struct seen *seen, const struct trace_flow *from,
+		      double from_ts, const struct trace_flow *to, const char *cls,
+		      const char *stroke, double opacity)
+{
+	double y1, y2, x1, x2;
+	size_t l1, l2;
+	if (!flow_y(p, from->thread, &y1, &l1) || !flow_y(p, to->thread, &y2, &l2) || l1 == l2)
+		return;
+	if ((from_ts < p->w0 && to->ts < p->w0) || (from_ts > p->w1 && to->ts > p->w1))
+		return;
+	x1 = pic_px(p, from_ts < p->w0 ? p->w0 : from_ts > p->w1 ? p->w1 : from_ts);
+	x2 = pic_px(p, to->ts < p->w0 ? p->w0 : to->ts > p->w1 ? p->w1 : to->ts);
+	uint64_t key = (uint64_t)llround(x1 / 3) << 40 | (uint64_t)(l1 & 0xfff) << 28 |
+		       (uint64_t)llround(x2 / 3) << 12 | (uint64_t)(l2 & 0xfff);
+	if (!seen_add(seen, key << 1))
+		return;
+	fprintf(p->f, "<path class=\"%s\" d=\"M%.1f %.1fC%.1f %.1f %.1f %.1f %.1f %.1f\" "
+		"fill=\"none\" stroke=\"%s\" stroke-opacity=\"%.2f\"/>\n", cls, x1, y1, x1,
+		(y1 + y2) / 2, x2, (y1 + y2) / 2, x2, y2, stroke, opacity);
+}
+
+int mark_flows(struct pic *p)
+{
+	const struct trace *t = p->t;
+	struct seen *seen = calloc(1, sizeof *seen);
+	if (!seen)
+		return -1;
+	for (size_t i = 0; i < t->nflows;) {
+		const struct trace_flow *s = NULL, *st = NULL, *f = NULL;
+		size_t k = i;
+		for (; k < t->nflows && t->flows[k].cat == t->flows[i].cat &&
+		       t->flows[k].id == t->flows[i].id; k++) {
+			const struct trace_flow *x = &t->flows[k];
+			if (x->ph == 's' && !s) s = x;
+			else if (x->ph == 't' && !st) st = x;
+			else if (x->ph == 'f' && !f) f = x;
+		}
+		const struct trace_slice *job = st ? job_of(p, st) : NULL;
+		double a, b;
+		/* A job too short to see as itself is merged: so are its arrows. */
+		int visible = !(job && pic_clip(p, job->ts, job->ts + job->dur, &a, &b) &&
+				b - a < BAND_WIDE_PX);
+		if (t->flows[i].cat == FLOW_POOL) {
+			if (visible && s && st)
+				flow_line(p, seen, s, s->ts, st, "flow-pool", "#7b8794", 0.6);
+			if (visible && job && f)
+				flow_line(p, seen, st, job->ts + job->dur, f, "flow-pool",
+					  "#7b8794", 0.6);
+		} else if (s && f) {
+			flow_line(p, seen, s, s->ts, f, "flow-async", SVG_VERMIL, 0.75);
+		}
+		i = k;
+	}
+	free(seen);
+	return 0;
+}
+
+/* Async sends as diamonds on their thread's lane, signals as flags above the
+ * loop lane; one mark per few pixels. */
+void mark_instants(struct pic *p)
+{
+	for (size_t li = 0; li < p->nlanes; li++) {
+		const struct lane *l = &p->lanes[li];
+		if (l->type == LANE_SPANS)
+			continue;
+		const struct trace_thread *th = &p->t->threads[l->thread];
+		double last_async = -10, last_signal = -100;
+		for (size_t i = 0; i < th->ninstants; i++) {
+			const struct trace_instant *in = &th->instants[i];
+			double x = pic_px(p, in->ts);
+			if (in->ts < p->w0 || in->ts > p->w1)
+				continue;
+			if (in->kind == K_ASYNC && fabs(x - last_async) >= 3) {
+				double y = l->y + l->h * 0.28, r = l->h < 16 ? 3 : 5;
+				fprintf(p->f,
+					"<path class=\"async\" d=\"M%.1f %.1fl%.0f %.0f %.0f %.0f "
+					"%.0f %.0fz\" fill=\"%s\"/>\n",
+					x, y - r, r, r, -r, r, -r, -r, SVG_VERMIL);
+				last_async = x;
+			} else if (in->kind == K_SIGNAL && fabs(x - last_signal) >= 3) {
+				fprintf(p->f, "<path class=\"signal\" d=\"M%.1f %.1fh14l-7 12z\" "
+					"fill=\"%s\"/>\n", x - 7, l->y - 14, SVG_RED);
+				if (fabs(x - last_signal) >= 80)
+					svg_text(p->f, x + 9, l->y - 16, SVG_SMALL, "start", 600,
+						 SVG_RED, "%s", trace_str(p->t, in->name));
+				last_signal = x;
+			}
+		}
+	}
+}
+

@@ -1,0 +1,92 @@
+/*
+ * tools/svg.c — the SVG writing helpers of svg.h.
+ */
+#include "svg.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+void svg_begin(FILE *f, double w, double h, const char *title)
+{
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+		"viewBox=\"0 0 %.0f %.0f\" font-family=\"'DejaVu Sans', 'Helvetica Neue', "
+		"Arial, sans-serif\">\n<title>", w, h, w, h);
+	svg_escape(f, title);
+	fprintf(f, "</title>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", w, h);
+}
+
+void svg_end(FILE *f)
+{
+	fputs("</svg>\n", f);
+}
+
+void svg_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '&': fputs("&amp;", f); break;
+		case '"': fputs("&quot;", f); break;
+		default:
+			if ((unsigned char)*s >= 0x20 || *s == '\t')
+				fputc(*s, f);
+		}
+	}
+}
+
+void svg_text(FILE *f, double x, double y, int size, const char *anchor, int weight,
+	      const char *fill, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" fill=\"%s\"", x, y, size, fill);
+	if (strcmp(anchor, "start") != 0)
+		fprintf(f, " text-anchor=\"%s\"", anchor);
+	if (weight != 400)
+		fprintf(f, " font-weight=\"%d\"", weight);
+	fputc('>', f);
+	svg_escape(f, buf);
+	fputs("</text>\n", f);
+}
+
+double svg_text_width(const char *s, int size)
+{
+	double n = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)  /* characters, not bytes */
+			n++;
+	return n * size * 0.6;  /* DejaVu Sans averages a little under 0.6 em */
+}
+
+double svg_nice_step(double range, int ticks)
+{
+	double raw = range / (ticks > 0 ? ticks : 1), p;
+	if (!(raw > 0))
+		return 1;
+	p = pow(10, floor(log10(raw)));
+	return raw <= p ? p : raw <= 2 * p ? 2 * p : raw <= 5 * p ? 5 * p : 10 * p;
+}
+
+char *svg_thousands(char *buf, size_t cap, long long n)
+{
+	char digits[32];
+	int len = snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
+	size_t k = 0;
+
+	if (n < 0 && k + 1 < cap)
+		buf[k++] = '-';
+	for (int i = 0; i < len && k + 1 < cap; i++) {
+		buf[k++] = digits[i];
+		if ((len - i - 1) % 3 == 0 && i < len - 1 && k + 1 < cap)
+			buf[k++] = ',';
+	}
+	buf[k] = '\0';
+	return buf;
+}

@@ -1,0 +1,106 @@
+/*
+ * tools/timeline — draws a `--trace-events` file as one self-contained SVG.
+ *
+ * One lane for the loop thread (waiting in epoll_wait() pale, running solid,
+ * a tick mark at every pass), one per pool thread (its jobs, and above each
+ * the time it waited in the queue), lanes for child processes and DNS queries
+ * when the run had them, flow lines from the loop to the pool and back, signal
+ * markers, a time axis in ms and a legend of what is on the picture. The
+ * picture is sized for a 1280×720 slide; work too short to see is merged and
+ * shaded by how busy it was (band.h), so the file stays small at any length.
+ *
+ * Usage: tools/timeline FILE.json [-o FILE.svg] [--from MS] [--to MS]
+ *                      [--title TEXT] [--width PX] [--height PX]
+ */
+#define _GNU_SOURCE     /* program_invocation_short_name, for die() */
+
+#include "band.h"
+#include "svg.h"
+#include "tool.h"
+#include "lanes.h"
+#include "trace.h"
+
+#include <math.h>
+#include <string.h>
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: timeline FILE.json [-o FILE.svg] [OPTION]...\n"
+		"Draws a --trace-events file (Chrome Trace Event format) as an SVG.\n"
+		"  -o FILE       write the SVG there (default: standard output)\n"
+		"  --from MS     start the picture MS ms after the first event\n"
+		"  --to MS       end it MS ms after the first event (default: the last)\n"
+		"  --title TEXT  the heading (default: the step's name)\n"
+		"  --width PX    the picture's width (default 1280: a slide)\n"
+		"  --height PX   the most it may use (default 720); more lanes shrink\n");
+	exit(2);
+}
+
+static double number_arg(const char *opt, const char *s, double lo, double hi)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || *end || !(v >= lo && v <= hi))
+		die("%s: '%s' is not a number from %g to %g", opt, s, lo, hi);
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct lanes_opts o = { .width = 1280, .height = 720, .from_ms = 0, .to_ms = -1 };
+	const char *in = NULL, *out = NULL;
+	struct trace t;
+	char err[512];
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			usage();
+		if (a[0] != '-' || !a[1]) {
+			if (in)
+				usage();
+			in = a;
+			continue;
+		}
+		if (i + 1 >= argc)
+			usage();
+		const char *v = argv[++i];
+		if (!strcmp(a, "-o"))
+			out = v;
+		else if (!strcmp(a, "--from"))
+			o.from_ms = number_arg(a, v, 0, 1e9);
+		else if (!strcmp(a, "--to"))
+			o.to_ms = number_arg(a, v, 0, 1e9);
+		else if (!strcmp(a, "--title"))
+			o.title = v;
+		else if (!strcmp(a, "--width"))
+			o.width = number_arg(a, v, 640, 8000);
+		else if (!strcmp(a, "--height"))
+			o.height = number_arg(a, v, 240, 8000);
+		else
+			usage();
+	}
+	if (!in)
+		usage();
+	if (o.to_ms >= 0 && o.to_ms <= o.from_ms)
+		die("--to %g must be after --from %g", o.to_ms, o.from_ms);
+	if (trace_read(&t, in, err, sizeof err) < 0)
+		die("%s", err);
+
+	FILE *f = out ? fopen(out, "w") : stdout;
+	if (!f)
+		die("%s: %s", out, strerror(errno));
+	if (lanes_draw(f, &t, &o) < 0) {
+		if (out)
+			remove(out);
+		die("%s: out of memory", in);
+	}
+	if (fflush(f) != 0 || ferror(f) || (out && fclose(f) != 0)) {
+		if (out)
+			remove(out);
+		die("%s: %s", out ? out : "standard output", strerror(errno));
+	}
+	trace_free(&t);
+	return 0;
+}
