@@ -3,19 +3,37 @@
  *
  * Step 08 builds a non-blocking DNS client. To test it we need a server whose
  * behaviour we control: which names exist, how long replies take and how the
- * server misbehaves. slowdns is a real DNS server over UDP (dig can query it)
- * answering A queries for the names given on its command line.
+ * server misbehaves. slowdns is a real DNS server over UDP and TCP, on the
+ * same port (dig +notcp and dig +tcp can query it), answering A queries for
+ * the names given on its command line.
  *
  * It never sleeps. Each reply is built when its query arrives and queued with
  * the time it falls due; one poll loop sends replies as they fall due, so a
  * hundred queries sent together with --delay 500 are all answered ~500 ms
  * later: the very event-loop pattern this kit teaches.
  *
+ * Over UDP an answer is at most 512 bytes: a bigger one is sent with the TC
+ * (truncated) bit and no records, and a client should ask again over TCP,
+ * where the same answer comes whole, after its 2-byte length.
+ *
  * Usage: slowdns [-p PORT] [--host ADDR] [--delay MS] [-v]
- *                [--answer NAME=ADDR]... [--answer NAME=@TARGET]...
- *                [--fault nxdomain|servfail|truncate|garbage|wrong-id|drop]
- * Repeat a NAME for several A records; NAME=@TARGET makes NAME a CNAME. -p 0
- * (the default) picks a free port, printed as "listening on HOST:PORT".
+ *                [--answer NAME=ADDR[*N]]... [--answer NAME=@TARGET]...
+ *                [--fault FAULT]...
+ * Repeat a NAME for several A records, or give ADDR*N: N records, ADDR and
+ * the addresses after it. NAME=@TARGET makes NAME a CNAME. -p 0 (the
+ * default) picks a free port, printed as "listening on HOST:PORT".
+ * Faults (several may be given):
+ *   nxdomain servfail refused formerr notimp   that rcode, for every name
+ *   truncate     every UDP reply has TC and no records (TCP answers whole)
+ *   garbage      three kinds of malformed answers, in turn
+ *   wrong-id     replies (UDP and TCP) carry another id
+ *   drop         UDP queries are never answered
+ *   tcp-refuse   no TCP listener: a connect is refused
+ *   tcp-drop     TCP queries are read and never answered
+ *   tcp-cut      TCP: one byte of the length prefix, then close
+ *   tcp-short    TCP: a length 100 bytes larger than what follows, then close
+ *   tcp-bytes    TCP: the reply in 1-byte segments
+ *   tcp-wrong-id TCP replies only carry another id
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -27,6 +45,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -41,10 +60,12 @@
 
 enum {
 	MAX_MSG = 512,          /* the classic UDP limit: we don't speak EDNS */
+	MAX_TCP_MSG = 65535,    /* what a 2-byte length can say */
 	MAX_TEXT_NAME = 253,    /* longest dotted name, without the final dot */
-	MAX_RECORDS = 64,       /* --answer options */
+	MAX_RECORDS = 4096,     /* records from --answer options */
 	MAX_PENDING = 4096,     /* replies waiting for their due time */
-	MAX_CHAIN = 8,          /* CNAME hops, so that a=@b b=@a cannot loop */
+	MAX_TCP_CONNS = 32,     /* TCP clients served at once */
+	TCP_SHORT_BY = 100,     /* tcp-short: the length promises this much more */
 	HEADER_LEN = 12,
 	QNAME_OFFSET = 12,      /* the question name follows the header */
 	TYPE_A = 1, TYPE_CNAME = 5, TYPE_AAAA = 28, CLASS_IN = 1, TTL = 60,
@@ -54,14 +75,24 @@ enum {
 enum {
 	FLAG_QR = 0x8000, FLAG_OPCODE = 0x7800, FLAG_AA = 0x0400,
 	FLAG_TC = 0x0200, FLAG_RD = 0x0100, FLAG_RA = 0x0080,
-	RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
+	RCODE_FORMERR = 1, RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
+	RCODE_NOTIMP = 4, RCODE_REFUSED = 5,
 };
 
-enum fault { FAULT_NONE, FAULT_NXDOMAIN, FAULT_SERVFAIL, FAULT_TRUNCATE,
-             FAULT_GARBAGE, FAULT_WRONG_ID, FAULT_DROP, FAULT_COUNT };
+enum fault { FAULT_NXDOMAIN, FAULT_SERVFAIL, FAULT_REFUSED, FAULT_FORMERR,
+             FAULT_NOTIMP, FAULT_TRUNCATE, FAULT_GARBAGE, FAULT_WRONG_ID,
+             FAULT_DROP, FAULT_TCP_REFUSE, FAULT_TCP_DROP, FAULT_TCP_CUT,
+             FAULT_TCP_SHORT, FAULT_TCP_BYTES, FAULT_TCP_WRONG_ID, FAULT_COUNT };
 
 static const char *const fault_names[FAULT_COUNT] = {
-	"none", "nxdomain", "servfail", "truncate", "garbage", "wrong-id", "drop",
+	"nxdomain", "servfail", "refused", "formerr", "notimp", "truncate",
+	"garbage", "wrong-id", "drop", "tcp-refuse", "tcp-drop", "tcp-cut",
+	"tcp-short", "tcp-bytes", "tcp-wrong-id",
+};
+
+/* The rcode each of the first five faults answers with. */
+static const unsigned fault_rcodes[] = {
+	RCODE_NXDOMAIN, RCODE_SERVFAIL, RCODE_REFUSED, RCODE_FORMERR, RCODE_NOTIMP,
 };
 
 struct record {                         /* one --answer option */
@@ -75,9 +106,14 @@ struct config {
 	int nrecords;
 	struct sockaddr_in addr;
 	long delay_ms;
-	enum fault fault;
+	unsigned faults;                    /* 1 << enum fault, for each given */
 	bool verbose;
 };
+
+static bool has(const struct config *cfg, enum fault f)
+{
+	return cfg->faults & 1u << f;
+}
 
 struct query {                          /* what we answer a query from */
 	uint16_t id, flags, qtype, qclass;
@@ -86,8 +122,8 @@ struct query {                          /* what we answer a query from */
 };
 
 struct message {                        /* a reply under construction */
-	unsigned char buf[MAX_MSG];
-	size_t len;
+	unsigned char *buf;
+	size_t cap, len;                    /* cap: 512 over UDP, 65535 over TCP */
 	bool overflow;                      /* something did not fit */
 };
 
@@ -95,8 +131,22 @@ struct reply {
 	long long arrived_ms, due_ms;
 	struct sockaddr_in peer;
 	struct message msg;
+	unsigned char data[MAX_MSG];        /* msg's bytes */
 	char what[MAX_TEXT_NAME + 128];     /* what the -v log says about it */
 };
+
+/* A TCP client: it reads one query, then sends its reply when due. */
+struct tcp_conn {
+	int fd;
+	long long arrived_ms, due_ms;       /* due_ms 0: reading, not replying */
+	size_t in_len;                      /* bytes of the query read so far */
+	unsigned char in[2 + MAX_TCP_MSG];
+	size_t out_len, out_off;            /* the framed reply, and what is sent */
+	unsigned char out[2 + MAX_TCP_MSG];
+	char what[MAX_TEXT_NAME + 128];
+};
+
+static struct tcp_conn *tcp_conns[MAX_TCP_CONNS];
 
 /*
  * Every reply waits the same --delay, so replies fall due in the order their
@@ -126,9 +176,11 @@ static _Noreturn void die(const char *fmt, ...)
 static _Noreturn void usage(FILE *out)
 {
 	fputs("usage: slowdns [-p PORT] [--host ADDR] [--delay MS] [-v]\n"
-	      "               [--answer NAME=ADDR]... [--answer NAME=@TARGET]...\n"
-	      "               [--fault nxdomain|servfail|truncate|garbage|"
-	      "wrong-id|drop]\n", out);
+	      "               [--answer NAME=ADDR[*N]]... [--answer NAME=@TARGET]...\n"
+	      "               [--fault FAULT]...\n"
+	      "faults: nxdomain servfail refused formerr notimp truncate garbage\n"
+	      "        wrong-id drop tcp-refuse tcp-drop tcp-cut tcp-short tcp-bytes\n"
+	      "        tcp-wrong-id\n", out);
 	exit(out == stdout ? 0 : 2);
 }
 
@@ -186,7 +238,7 @@ static int normalize_name(const char *name, char *out)
 
 static void put_bytes(struct message *m, const void *data, size_t n)
 {
-	if (m->overflow || m->len + n > MAX_MSG) {
+	if (m->overflow || m->len + n > m->cap) {
 		m->overflow = true;
 		return;
 	}
@@ -222,14 +274,18 @@ static void put_name(struct message *m, const char *name)
 }
 
 /*
- * Starts a resource record whose owner name is a compression pointer (two
- * bytes, top bits 11) to OWNER, a name already in the message. Returns the
- * offset of RDLENGTH, for patching once the data is written.
+ * Starts a resource record owned by NAME, which is already in the message at
+ * offset OWNER: the owner is a compression pointer there (two bytes, top bits
+ * 11), or NAME itself past the 14 bits a pointer has (a long TCP answer).
+ * Returns the offset of RDLENGTH, for patching once the data is written.
  */
-static size_t put_rr_start(struct message *m, size_t owner, unsigned type,
-                           unsigned rdlength)
+static size_t put_rr_start(struct message *m, size_t owner, const char *name,
+                           unsigned type, unsigned rdlength)
 {
-	put_u16(m, 0xC000 | (unsigned)owner);
+	if (owner <= 0x3FFF)
+		put_u16(m, 0xC000 | (unsigned)owner);
+	else
+		put_name(m, name);
 	put_u16(m, type);
 	put_u16(m, CLASS_IN);
 	put_u16(m, 0);                      /* the TTL takes 32 bits */
@@ -262,10 +318,12 @@ static int put_answers(const struct config *cfg, struct message *m,
 	size_t owner = QNAME_OFFSET;
 	int count = 0;
 	const struct record *cname;
-	for (int hop = 0; hop < MAX_CHAIN; hop++) {
+	/* A chain without a loop cannot be longer than the records; a=@b b=@a
+	 * goes round until then, and the client must notice the loop. */
+	for (int hop = 0; hop < cfg->nrecords; hop++) {
 		if (!(cname = find_record(cfg, name, true)))
 			break;
-		size_t rdlength_at = put_rr_start(m, owner, TYPE_CNAME, 0);
+		size_t rdlength_at = put_rr_start(m, owner, name, TYPE_CNAME, 0);
 		owner = m->len;
 		put_name(m, cname->target);
 		set_u16(m, rdlength_at, (unsigned)(m->len - owner));
@@ -275,7 +333,7 @@ static int put_answers(const struct config *cfg, struct message *m,
 	for (int i = 0; qtype == TYPE_A && i < cfg->nrecords; i++) {
 		const struct record *r = &cfg->records[i];
 		if (r->target[0] == '\0' && strcmp(r->name, name) == 0) {
-			put_rr_start(m, owner, TYPE_A, 4);
+			put_rr_start(m, owner, name, TYPE_A, 4);
 			put_bytes(m, &r->addr, 4);
 			count++;
 		}
@@ -306,43 +364,60 @@ static const char *put_garbage(struct message *m, int *answers)
 		return "garbage (counts claim missing records)";
 	case 1:     /* label "a", then a pointer back to it: a, a, a, ... */
 		put_bytes(m, "\1a", 2);
-		put_rr_start(m, here, TYPE_A, 4);
+		put_rr_start(m, here, "a", TYPE_A, 4);
 		put_bytes(m, "\x7f\0\0\1", 4);
 		return "garbage (pointer loop)";
 	default:
 		for (size_t i = 0; i < sizeof junk; i++)
 			junk[i] = (unsigned char)rand();
-		put_rr_start(m, QNAME_OFFSET, TYPE_A, 200);
+		put_rr_start(m, QNAME_OFFSET, "", TYPE_A, 200);
 		put_bytes(m, junk, sizeof junk);
 		return "garbage (RDLENGTH past the end)";
 	}
 }
 
-/* Builds the reply to query Q (raw bytes QUERY) into R, and its log line. */
-static void build_reply(const struct config *cfg, const unsigned char *query,
-						const struct query *q, struct reply *r)
+/* The rcode fault given, if any: 0 for none. */
+static unsigned fault_rcode(const struct config *cfg, char *result, size_t size)
 {
-	struct message *m = &r->msg;
+	for (int f = FAULT_NXDOMAIN; f <= FAULT_NOTIMP; f++)
+		if (has(cfg, (enum fault)f)) {
+			snprintf(result, size, "%s", fault_names[f]);
+			for (char *p = result; *p; p++)
+				*p = (char)toupper((unsigned char)*p);
+			return fault_rcodes[f];
+		}
+	return 0;
+}
+
+/*
+ * Builds the reply to query Q (raw bytes QUERY) into M, and its log line
+ * into WHAT (SIZE bytes). Over UDP (TCP false) an answer that does not fit
+ * in M's 512 bytes is replaced by an empty one with TC set.
+ */
+static void build_reply(const struct config *cfg, const unsigned char *query,
+						const struct query *q, struct message *m, bool tcp,
+						char *what, size_t size)
+{
 	const unsigned char header[HEADER_LEN] = {  /* QDCOUNT 1, rest below */
 		(unsigned char)(q->id >> 8), (unsigned char)q->id, 0, 0, 0, 1,
 	};
 	bool known = find_record(cfg, q->name, false) ||
 	             find_record(cfg, q->name, true);
 	unsigned flags = FLAG_QR | FLAG_AA | FLAG_RA | (q->flags & FLAG_RD);
+	unsigned rcode;
 	int answers = 0;
 	char result[64] = "NODATA";
 
 	put_bytes(m, header, HEADER_LEN);
 	put_bytes(m, query + HEADER_LEN, q->question_end - HEADER_LEN);
-	if (cfg->fault == FAULT_GARBAGE) {
+	if (has(cfg, FAULT_GARBAGE)) {
 		snprintf(result, sizeof result, "%s", put_garbage(m, &answers));
-	} else if (cfg->fault == FAULT_SERVFAIL) {
-		flags |= RCODE_SERVFAIL;
-		strcpy(result, "SERVFAIL");
-	} else if (cfg->fault == FAULT_TRUNCATE) {
+	} else if ((rcode = fault_rcode(cfg, result, sizeof result)) != 0) {
+		flags |= rcode;
+	} else if (has(cfg, FAULT_TRUNCATE) && !tcp) {
 		flags |= FLAG_TC;
 		strcpy(result, "truncated");
-	} else if (cfg->fault == FAULT_NXDOMAIN || !known) {
+	} else if (!known) {
 		flags |= RCODE_NXDOMAIN;
 		strcpy(result, "NXDOMAIN");
 	} else if (q->qclass == CLASS_IN) {
@@ -360,11 +435,11 @@ static void build_reply(const struct config *cfg, const unsigned char *query,
 	}
 	set_u16(m, 2, flags);
 	set_u16(m, 6, (unsigned)answers);
-	if (cfg->fault == FAULT_WRONG_ID) {
+	if (has(cfg, FAULT_WRONG_ID) || (tcp && has(cfg, FAULT_TCP_WRONG_ID))) {
 		set_u16(m, 0, (q->id + 1u) & 0xFFFF);
 		strcat(result, ", wrong id");
 	}
-	snprintf(r->what, sizeof r->what, "id=%u %s %s -> %s", q->id,
+	snprintf(what, size, "%sid=%u %s %s -> %s", tcp ? "tcp " : "", q->id,
 	         type_name(q->qtype), q->name, result);
 }
 
@@ -419,7 +494,7 @@ static void receive_queries(int fd, const struct config *cfg)
 			return;     /* EAGAIN: all read (no EINTR: signals are blocked) */
 		if (parse_query(buf, (size_t)n, &q) < 0)
 			continue;
-		if (cfg->fault == FAULT_DROP || queue_len == MAX_PENDING) {
+		if (has(cfg, FAULT_DROP) || queue_len == MAX_PENDING) {
 			if (cfg->verbose)
 				fprintf(stderr, "slowdns: query id=%u %s -> dropped%s\n",
 						q.id, q.name, queue_len < MAX_PENDING ? "" :
@@ -431,7 +506,8 @@ static void receive_queries(int fd, const struct config *cfg)
 		r->arrived_ms = now_ms();
 		r->due_ms = r->arrived_ms + cfg->delay_ms;
 		r->peer = peer;
-		build_reply(cfg, buf, &q, r);
+		r->msg = (struct message){ .buf = r->data, .cap = sizeof r->data };
+		build_reply(cfg, buf, &q, &r->msg, false, r->what, sizeof r->what);
 	}
 }
 
@@ -451,12 +527,105 @@ static void send_due_replies(int fd, const struct config *cfg)
 	}
 }
 
+/* --- serving TCP ------------------------------------------------------ */
+
+static void tcp_close(int i)
+{
+	close(tcp_conns[i]->fd);
+	free(tcp_conns[i]);
+	tcp_conns[i] = NULL;
+}
+
+static void tcp_accept(int lfd)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < MAX_TCP_CONNS; i++)
+		if (tcp_conns[i] == NULL && (tcp_conns[i] = calloc(1, sizeof *tcp_conns[i]))) {
+			tcp_conns[i]->fd = fd;
+			int one = 1;        /* tcp-bytes: each send() its own segment */
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+			return;
+		}
+	close(fd);                  /* too many clients: refuse this one */
+}
+
+/* Reads what the client sent; once a whole query is in, builds the reply. */
+static void tcp_read(int i, const struct config *cfg)
+{
+	struct tcp_conn *c = tcp_conns[i];
+	size_t want = c->in_len < 2 ? 2 : 2 + get_u16(c->in);
+	ssize_t n = recv(c->fd, c->in + c->in_len, want - c->in_len, MSG_DONTWAIT);
+	if (n <= 0) {
+		if (n == 0 || errno != EAGAIN)
+			tcp_close(i);       /* the client is done */
+		return;
+	}
+	c->in_len += (size_t)n;
+	if (c->in_len < 2 || c->in_len < 2 + get_u16(c->in))
+		return;
+	struct query q;
+	size_t len = c->in_len - 2;
+	c->in_len = 0;
+	if (parse_query(c->in + 2, len, &q) < 0)
+		return;
+	if (has(cfg, FAULT_TCP_DROP)) {
+		if (cfg->verbose)
+			fprintf(stderr, "slowdns: query tcp id=%u %s -> dropped\n", q.id, q.name);
+		return;
+	}
+	struct message m = { .buf = c->out + 2, .cap = MAX_TCP_MSG };
+	build_reply(cfg, c->in + 2, &q, &m, true, c->what, sizeof c->what);
+	size_t prefix = m.len + (has(cfg, FAULT_TCP_SHORT) ? TCP_SHORT_BY : 0);
+	c->out[0] = (unsigned char)(prefix >> 8);
+	c->out[1] = (unsigned char)prefix;
+	c->out_len = 2 + m.len;
+	c->out_off = 0;
+	if (has(cfg, FAULT_TCP_CUT))
+		c->out_len = 1;
+	c->arrived_ms = now_ms();
+	c->due_ms = c->arrived_ms + cfg->delay_ms;
+}
+
+/* Sends the reply that is due: all of it, or one byte for tcp-bytes. */
+static void tcp_write(int i, const struct config *cfg)
+{
+	struct tcp_conn *c = tcp_conns[i];
+	size_t n = c->out_len - c->out_off;
+	if (has(cfg, FAULT_TCP_BYTES))
+		n = 1;
+	ssize_t sent = send(c->fd, c->out + c->out_off, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (sent < 0) {
+		if (errno != EAGAIN)
+			tcp_close(i);
+		return;
+	}
+	c->out_off += (size_t)sent;
+	if (c->out_off < c->out_len) {
+		if (has(cfg, FAULT_TCP_BYTES))
+			c->due_ms = now_ms() + 1;   /* the next byte a moment later */
+		return;
+	}
+	if (cfg->verbose)
+		fprintf(stderr, "slowdns: query %s%s after %lld ms\n", c->what,
+		        has(cfg, FAULT_TCP_CUT) ? ", cut in the length" :
+		        has(cfg, FAULT_TCP_SHORT) ? ", length too long" :
+		        has(cfg, FAULT_TCP_BYTES) ? ", 1-byte segments" : "",
+		        now_ms() - c->arrived_ms);
+	c->due_ms = 0;
+	if (has(cfg, FAULT_TCP_CUT) || has(cfg, FAULT_TCP_SHORT))
+		tcp_close(i);           /* the rest never comes */
+}
+
+/* --- the loop ---------------------------------------------------------- */
+
 /*
  * SIGINT and SIGTERM stay blocked except inside ppoll(), which unblocks them
  * atomically: a signal cannot slip in between testing stop_requested and
  * going to sleep, so it always wakes the loop.
  */
-static void serve(int fd, const struct config *cfg)
+static void serve(int fd, int lfd, const struct config *cfg)
 {
 	sigset_t blocked, waiting;
 	sigemptyset(&blocked);
@@ -468,19 +637,43 @@ static void serve(int fd, const struct config *cfg)
 	sigaction(SIGTERM, &sa, NULL);
 
 	while (!stop_requested) {
+		long long next = queue_len > 0 ? queue[queue_head].due_ms : -1;
+		struct pollfd pfds[2 + MAX_TCP_CONNS] = {
+			{ .fd = fd, .events = POLLIN }, { .fd = lfd, .events = POLLIN },
+		};
+		int slot[2 + MAX_TCP_CONNS], n = 2;
+		for (int i = 0; i < MAX_TCP_CONNS; i++) {
+			const struct tcp_conn *c = tcp_conns[i];
+			if (c == NULL)
+				continue;
+			if (c->due_ms > 0 && (next < 0 || c->due_ms < next))
+				next = c->due_ms;
+			slot[n] = i;
+			pfds[n++] = (struct pollfd){ .fd = c->fd,
+				.events = c->due_ms > 0 ? 0 : POLLIN };
+		}
 		struct timespec ts, *timeout = NULL;
-		if (queue_len > 0) {
-			long long wait = queue[queue_head].due_ms - now_ms();
+		if (next >= 0) {
+			long long wait = next - now_ms();
 			wait = wait < 0 ? 0 : wait;
 			ts = (struct timespec){ wait / 1000, wait % 1000 * 1000000 };
 			timeout = &ts;
 		}
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (ppoll(&pfd, 1, timeout, &waiting) < 0 && errno != EINTR)
+		if (ppoll(pfds, (nfds_t)n, timeout, &waiting) < 0 && errno != EINTR)
 			die("poll: %s", strerror(errno));
-		if (pfd.revents & POLLIN)
+		if (pfds[0].revents & POLLIN)
 			receive_queries(fd, cfg);
 		send_due_replies(fd, cfg);
+		if (pfds[1].revents & POLLIN)
+			tcp_accept(lfd);
+		for (int k = 2; k < n; k++) {
+			int i = slot[k];
+			if (tcp_conns[i] != NULL && tcp_conns[i]->due_ms == 0 && pfds[k].revents)
+				tcp_read(i, cfg);
+			if (tcp_conns[i] != NULL && tcp_conns[i]->due_ms > 0 &&
+			    tcp_conns[i]->due_ms <= now_ms())
+				tcp_write(i, cfg);
+		}
 	}
 }
 
@@ -496,23 +689,35 @@ static long parse_number(const char *s, long max)
 	return v;
 }
 
+/* NAME=ADDR, NAME=ADDR*N (N records from ADDR on) or NAME=@TARGET. */
 static void add_answer(struct config *cfg, const char *arg)
 {
-	struct record *r = &cfg->records[cfg->nrecords];
-	char name[MAX_TEXT_NAME + 2];
-	const char *eq = strchr(arg, '='), *value = eq ? eq + 1 : "";
-	bool ok = eq && cfg->nrecords < MAX_RECORDS &&
-	          (size_t)(eq - arg) < sizeof name;
+	struct record r = { .name = "" };
+	char name[MAX_TEXT_NAME + 2], value[64];
+	const char *eq = strchr(arg, '=');
+	long n = 1;
+	bool ok = eq && (size_t)(eq - arg) < sizeof name &&
+	          strlen(eq + 1) < sizeof value;
 	if (ok) {
 		memcpy(name, arg, (size_t)(eq - arg));
 		name[eq - arg] = '\0';
-		ok = normalize_name(name, r->name) == 0 &&
-		     (value[0] == '@' ? normalize_name(value + 1, r->target) == 0
-		      : inet_pton(AF_INET, value, &r->addr) == 1);
+		strcpy(value, eq + 1);
+		char *star = strchr(value, '*');
+		if (star != NULL) {
+			*star = '\0';
+			n = parse_number(star + 1, MAX_RECORDS);
+		}
+		ok = n > 0 && cfg->nrecords + n <= MAX_RECORDS &&
+		     normalize_name(name, r.name) == 0 &&
+		     (value[0] == '@' ? star == NULL && normalize_name(value + 1, r.target) == 0
+		      : inet_pton(AF_INET, value, &r.addr) == 1);
 	}
 	if (!ok)
 		bad_usage("bad --answer '%s'", arg);
-	cfg->nrecords++;
+	for (long i = 0; i < n; i++) {
+		cfg->records[cfg->nrecords++] = r;
+		r.addr.s_addr = htonl(ntohl(r.addr.s_addr) + 1);
+	}
 }
 
 static void parse_args(int argc, char **argv, struct config *cfg)
@@ -547,7 +752,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 				f++;
 			if (f == FAULT_COUNT)
 				bad_usage("bad --fault '%s'", optarg);
-			cfg->fault = (enum fault)f;
+			cfg->faults |= 1u << f;
 			break;
 		case 'v': cfg->verbose = true; break;
 		case 'h': usage(stdout); break;
@@ -558,27 +763,64 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 		bad_usage("unexpected argument '%s'", argv[optind]);
 }
 
+/*
+ * Binds the UDP socket, then a TCP listener on the same port (unless
+ * tcp-refuse). With port 0 the kernel picks the UDP port, which TCP may find
+ * taken: then both start again. Sets *LFD (-1 without TCP); returns the UDP fd.
+ */
+static int bind_both(struct config *cfg, const char *host, int *lfd)
+{
+	bool any_port = cfg->addr.sin_port == 0;
+	for (int attempt = 0;; attempt++) {
+		struct sockaddr_in addr = cfg->addr;
+		int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die("socket: %s", strerror(errno));
+		if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+			die("cannot bind %s:%u: %s", host, ntohs(addr.sin_port),
+				strerror(errno));
+		socklen_t len = sizeof addr;
+		if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
+			die("getsockname: %s", strerror(errno));
+		*lfd = -1;
+		if (has(cfg, FAULT_TCP_REFUSE)) {
+			cfg->addr = addr;
+			return fd;
+		}
+		int one = 1;
+		*lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (*lfd < 0)
+			die("socket: %s", strerror(errno));
+		setsockopt(*lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (bind(*lfd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+		    listen(*lfd, 64) == 0) {
+			cfg->addr = addr;
+			return fd;
+		}
+		if (errno != EADDRINUSE || !any_port || attempt == 20)
+			die("cannot listen on TCP %s:%u: %s", host, ntohs(addr.sin_port),
+				strerror(errno));
+		close(*lfd);
+		close(fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct config cfg;
 	char host[INET_ADDRSTRLEN];
+	int lfd;
 	parse_args(argc, argv, &cfg);
 	inet_ntop(AF_INET, &cfg.addr.sin_addr, host, sizeof host);
 	srand((unsigned)time(NULL));
 
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&cfg.addr, sizeof cfg.addr) < 0)
-		die("cannot bind %s:%u: %s", host, ntohs(cfg.addr.sin_port),
-			strerror(errno));
-	socklen_t len = sizeof cfg.addr;
-	if (getsockname(fd, (struct sockaddr *)&cfg.addr, &len) < 0)
-		die("getsockname: %s", strerror(errno));
+	int fd = bind_both(&cfg, host, &lfd);
 	printf("listening on %s:%u\n", host, ntohs(cfg.addr.sin_port));
 	fflush(stdout);
 
-	serve(fd, &cfg);
+	serve(fd, lfd, &cfg);
 	close(fd);
+	if (lfd >= 0)
+		close(lfd);
 	return 0;
 }
