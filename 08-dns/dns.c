@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,6 @@
 #include "pool.h"
 #include "resolve.h"
 #include "server.h"
-
-/* ---- constants ---------------------------------------------------------- */
-
-enum { REPLY_MAX = MAX_LINE };
 
 /* ---- types -------------------------------------------------------------- */
 
@@ -51,21 +48,79 @@ static void lookup_work(struct work *w)
 	k->err = getaddrinfo(k->host, NULL, &hints, &k->res);
 }
 
-/* Appends " WORD" to LINE (SIZE bytes) unless LINE already has that word:
- * every address once, in the order given. */
-static void append_word(char *line, size_t size, const char *word)
+/*
+ * A reply line that grows with its addresses: a name can have hundreds, far
+ * more than the MAX_LINE that limits the commands coming in. It starts with
+ * the command's own words ("resolve HOST"); the addresses follow, each once.
+ */
+struct reply {
+	char *buf;
+	size_t len, cap;
+	size_t addrs_at;        /* where the first " ADDR" starts */
+	bool failed;            /* out of memory: the reply says so instead */
+};
+
+static void reply_add(struct reply *r, const char *text)
 {
-	size_t n = strlen(word);
-	for (const char *p = line; (p = strstr(p, word)) != NULL; p += n)
-		if (p > line && p[-1] == ' ' && (p[n] == ' ' || p[n] == '\0'))
+	size_t n = strlen(text);
+	if (r->failed)
+		return;
+	if (r->len + n + 2 > r->cap) {          /* room for '\n' and '\0' too */
+		size_t cap = r->cap > 0 ? r->cap : 64;
+		while (r->len + n + 2 > cap)
+			cap *= 2;
+		char *grown = realloc(r->buf, cap);
+		if (grown == NULL) {
+			r->failed = true;
 			return;
-	if (strlen(line) + 1 + n < size) {
-		strcat(line, " ");
-		strcat(line, word);
+		}
+		r->buf = grown;
+		r->cap = cap;
 	}
+	memcpy(r->buf + r->len, text, n + 1);
+	r->len += n;
 }
 
-static void append_addrs(char *line, size_t size, const struct addrinfo *res)
+/* Starts R with the words "CMD HOST"; the addresses come after them. */
+static void reply_start(struct reply *r, const char *cmd, const char *host)
+{
+	*r = (struct reply){ 0 };
+	reply_add(r, cmd);
+	reply_add(r, " ");
+	reply_add(r, host);
+	r->addrs_at = r->len;
+}
+
+/* Appends " ADDR" unless ADDR is among the addresses already: every address
+ * once, in the order given. Only the addresses are searched, not the command's
+ * own words, which may look like one ("/lookup 127.0.0.1"). */
+static void reply_add_addr(struct reply *r, const char *addr)
+{
+	size_t n = strlen(addr);
+	if (r->failed)
+		return;
+	r->buf[r->len] = '\0';
+	for (const char *p = r->buf + r->addrs_at; (p = strstr(p, addr)) != NULL; p += n)
+		if (p[-1] == ' ' && (p[n] == ' ' || p[n] == '\0'))
+			return;
+	reply_add(r, " ");
+	reply_add(r, addr);
+}
+
+/* Sends R as one line on C (or an error, if R could not grow), and frees it. */
+static void reply_send(struct conn *c, struct reply *r, const char *cmd, const char *host)
+{
+	if (r->failed) {
+		conn_reply(c, "error: %s %s: out of memory", cmd, host);
+	} else {
+		r->buf[r->len++] = '\n';
+		if (conn_write(c, r->buf, r->len) != 0)
+			c->quitting = true;     /* broken: conn_check() closes it */
+	}
+	free(r->buf);
+}
+
+static void append_addrs(struct reply *line, const struct addrinfo *res)
 {
 	for (const struct addrinfo *a = res; a != NULL; a = a->ai_next) {
 		char addr[INET6_ADDRSTRLEN];
@@ -73,7 +128,7 @@ static void append_addrs(char *line, size_t size, const struct addrinfo *res)
 			? (const void *)&((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr
 			: (const void *)&((const struct sockaddr_in *)a->ai_addr)->sin_addr;
 		if (inet_ntop(a->ai_family, bytes, addr, sizeof addr) != NULL)
-			append_word(line, size, addr);
+			reply_add_addr(line, addr);
 	}
 }
 
@@ -86,10 +141,10 @@ static void lookup_done(struct work *w)
 		if (k->err != 0) {
 			conn_reply(c, "error: lookup %s: %s", k->host, gai_strerror(k->err));
 		} else {
-			char line[REPLY_MAX];
-			snprintf(line, sizeof line, "lookup %s", k->host);
-			append_addrs(line, sizeof line, k->res);
-			conn_reply(c, "%s", line);
+			struct reply line;
+			reply_start(&line, "lookup", k->host);
+			append_addrs(&line, k->res);
+			reply_send(c, &line, "lookup", k->host);
 		}
 		conn_done(c);
 	}
@@ -131,14 +186,14 @@ static void resolve_done(struct resolve *r, const char *error,
 	if (error != NULL) {
 		conn_reply(c, "error: resolve %s: %s", resolve_name(r), error);
 	} else {
-		char line[REPLY_MAX];
-		snprintf(line, sizeof line, "resolve %s", resolve_name(r));
+		struct reply line;
+		reply_start(&line, "resolve", resolve_name(r));
 		for (size_t i = 0; i < count; i++) {
 			char addr[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &addrs[i], addr, sizeof addr);
-			append_word(line, sizeof line, addr);
+			reply_add_addr(&line, addr);
 		}
-		conn_reply(c, "%s", line);
+		reply_send(c, &line, "resolve", resolve_name(r));
 	}
 	conn_done(c);
 }

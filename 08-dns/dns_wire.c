@@ -29,11 +29,14 @@ enum {
 	MAX_TEXT_NAME = 253,    /* its dotted form, without the final dot */
 	MAX_LABEL = 63,
 	MAX_JUMPS = 16,         /* compression pointers followed in one name */
-	MAX_CNAME_HOPS = 8,
+	/* The smallest A record: a root owner name (1 byte), type, class, TTL
+	 * and length (10), the address (4). */
+	MIN_A_RECORD = 15,
 	TYPE_A = 1, TYPE_CNAME = 5, CLASS_IN = 1,
 	FLAG_QR = 0x8000, FLAG_OPCODE = 0x7800, FLAG_TC = 0x0200,
 	FLAG_RD = 0x0100, RCODE_MASK = 0x000F,
-	RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
+	RCODE_FORMERR = 1, RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
+	RCODE_NOTIMP = 4, RCODE_REFUSED = 5,
 };
 
 /* A name in wire form, uncompressed: labels up to and including the root. */
@@ -234,38 +237,37 @@ static int find_cname(const struct answers *a, const struct name *name,
 	return 0;
 }
 
-static bool in_chain(const struct name *chain, size_t links,
-                     const struct name *name)
+/* True if ADDRS (COUNT of them) holds ADDR already. */
+static bool have_addr(const struct in_addr *addrs, size_t count,
+                      const struct in_addr *addr)
 {
-	for (size_t i = 0; i < links; i++)
-		if (names_equal(&chain[i], name))
+	for (size_t i = 0; i < count; i++)
+		if (addrs[i].s_addr == addr->s_addr)
 			return true;
 	return false;
 }
 
 /*
- * Stores, in order and once each, up to MAX addresses from the A records
- * owned by a name of CHAIN (the queried name and its CNAME targets).
- * A records of any other name are skipped, whatever a server put in the
- * reply: they are not addresses of the name we asked about.
+ * Appends to ADDRS (COUNT so far, room for MAX), in answer order and once
+ * each, the addresses of the A records owned by LINK, one name of the chain.
+ * A records of a name outside the chain are never taken, whatever a server
+ * put in the reply: they are not addresses of the name we asked about.
+ * Returns the new count.
  */
-static size_t collect_addrs(const struct answers *a, const struct name *chain,
-							size_t links, struct in_addr *addrs, size_t max)
+static size_t collect_addrs(const struct answers *a, const struct name *link,
+                            struct in_addr *addrs, size_t count, size_t max)
 {
-	size_t pos = a->start, count = 0;
+	size_t pos = a->start;
 	struct rr rr;
 	for (unsigned i = 0; i < a->count && count < max; i++) {
 		if (read_rr(a->msg, a->len, &pos, &rr) < 0)
 			break;
 		if (rr.type != TYPE_A || rr.rclass != CLASS_IN ||
-			!in_chain(chain, links, &rr.owner))
+			!names_equal(&rr.owner, link))
 			continue;
 		struct in_addr addr;
 		memcpy(&addr, a->msg + rr.rdata, sizeof addr);
-		bool seen = false;
-		for (size_t j = 0; j < count && !seen; j++)
-			seen = addrs[j].s_addr == addr.s_addr;
-		if (!seen)
+		if (!have_addr(addrs, count, &addr))
 			addrs[count++] = addr;
 	}
 	return count;
@@ -310,49 +312,90 @@ int dns_build_query(unsigned char *buf, size_t cap, uint16_t id,
 	return (int)(HEADER_LEN + qname.len + sizeof type_class);
 }
 
+/*
+ * Follows the CNAME chain from the queried name, collecting each link's
+ * addresses. Servers list a chain in order, but nothing obliges them to, so
+ * each link is looked up among all the answers. A chain without a loop uses
+ * each CNAME record at most once: more links than records means a loop.
+ */
+static enum dns_status follow_chain(const struct answers *a, const struct name *qname,
+                                    struct in_addr *addrs, size_t max, size_t *count)
+{
+	struct name link = *qname, next;
+	for (unsigned hops = 0;; hops++) {
+		*count = collect_addrs(a, &link, addrs, *count, max);
+		int found = find_cname(a, &link, &next);
+		if (found == 0)
+			return DNS_OK;
+		if (found < 0 || hops == a->count)
+			return DNS_BAD_RESPONSE;
+		link = next;
+	}
+}
+
 enum dns_status dns_parse_reply(const unsigned char *msg, size_t len,
 								uint16_t id, const char *name,
 								struct in_addr *addrs, size_t max,
 								size_t *count)
 {
-	struct name chain[MAX_CNAME_HOPS + 2];      /* NAME, then its targets */
+	struct name qname;
 	struct answers a = { .msg = msg, .len = len };
-	size_t links = 1;
 
 	*count = 0;
-	if (encode_name(name, &chain[0]) < 0 ||
-		!is_our_reply(msg, len, id, &chain[0], &a.start))
+	if (encode_name(name, &qname) < 0 ||
+		!is_our_reply(msg, len, id, &qname, &a.start))
 		return DNS_NOT_OURS;
 	unsigned flags = get_u16(msg + 2);
 	if (flags & FLAG_TC)
 		return DNS_TRUNCATED;
 	switch (flags & RCODE_MASK) {
 	case 0: break;
-	case RCODE_NXDOMAIN: return DNS_NXDOMAIN;
+	case RCODE_FORMERR: return DNS_FORMERR;
 	case RCODE_SERVFAIL: return DNS_SERVFAIL;
-	default: return DNS_BAD_RESPONSE;   /* FORMERR, NOTIMP, REFUSED... */
+	case RCODE_NXDOMAIN: return DNS_NXDOMAIN;
+	case RCODE_NOTIMP: return DNS_NOTIMP;
+	case RCODE_REFUSED: return DNS_REFUSED;
+	default: return DNS_BAD_RESPONSE;
 	}
 	a.count = get_u16(msg + 6);
+	if (a.count == 0)
+		return DNS_NODATA;
 	if (check_answers(&a) < 0)
 		return DNS_BAD_RESPONSE;
-	for (;;) {                  /* follow the chain; a loop hits the cap */
-		int found = find_cname(&a, &chain[links - 1], &chain[links]);
-		if (found < 0 || (found && links > MAX_CNAME_HOPS))
-			return DNS_BAD_RESPONSE;
-		if (!found)
-			break;
-		links++;
-	}
-	*count = collect_addrs(&a, chain, links, addrs, max);
-	return DNS_OK;
+	enum dns_status st = follow_chain(&a, &qname, addrs, max, count);
+	if (st != DNS_OK)
+		*count = 0;
+	return st;
+}
+
+size_t dns_max_addrs(size_t len)
+{
+	return len / MIN_A_RECORD;
+}
+
+size_t dns_tcp_frame(unsigned char *buf, const unsigned char *query, size_t len)
+{
+	buf[0] = (unsigned char)(len >> 8);
+	buf[1] = (unsigned char)len;
+	memcpy(buf + DNS_TCP_PREFIX, query, len);
+	return len + DNS_TCP_PREFIX;
+}
+
+size_t dns_tcp_want(const unsigned char *buf, size_t have)
+{
+	return have < DNS_TCP_PREFIX ? DNS_TCP_PREFIX : DNS_TCP_PREFIX + get_u16(buf);
 }
 
 const char *dns_status_str(enum dns_status s)
 {
 	switch (s) {
 	case DNS_OK: return "ok";
+	case DNS_NODATA: return "no A records";
 	case DNS_NXDOMAIN: return "NXDOMAIN";
 	case DNS_SERVFAIL: return "SERVFAIL";
+	case DNS_REFUSED: return "REFUSED";
+	case DNS_FORMERR: return "FORMERR";
+	case DNS_NOTIMP: return "NOTIMP";
 	case DNS_TRUNCATED: return "truncated";
 	case DNS_BAD_RESPONSE: return "bad response";
 	case DNS_NOT_OURS: return "not ours";

@@ -1,10 +1,11 @@
 /*
- * dns_wire.h - DNS messages in memory: build an A query, parse its reply.
+ * dns_wire.h - DNS messages in memory: build an A query, parse its reply,
+ * and frame messages for TCP.
  *
  * The step-08 resolver sends the bytes dns_build_query() makes and hands
- * each datagram it receives to dns_parse_reply(). Neither function does I/O
- * or allocates memory, so the event loop owns every socket and timer, and a
- * fuzzer can hammer the parser on its own.
+ * each datagram (or TCP message) it receives to dns_parse_reply(). None of
+ * these functions does I/O or allocates memory, so the event loop owns every
+ * socket and timer, and a fuzzer can hammer the parser on its own.
  */
 #ifndef DNS_WIRE_H
 #define DNS_WIRE_H
@@ -13,13 +14,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { DNS_MAX_ADDRS = 16 };
+/* Over TCP a message is sent after a 2-byte length (RFC 1035 4.2.2). */
+enum { DNS_TCP_PREFIX = 2, DNS_TCP_MAX = DNS_TCP_PREFIX + 65535 };
 
 /* Results of parsing a reply. */
 enum dns_status {
-	DNS_OK,             /* addresses stored; there may be none (NODATA) */
+	DNS_OK,             /* addresses stored; there may be none (a CNAME only) */
+	DNS_NODATA,         /* the name exists, the answer section is empty */
 	DNS_NXDOMAIN,       /* the name does not exist */
 	DNS_SERVFAIL,       /* the server could not answer */
+	DNS_REFUSED,        /* the server will not answer us */
+	DNS_FORMERR,        /* the server could not read our query */
+	DNS_NOTIMP,         /* the server does not do this kind of query */
 	DNS_TRUNCATED,      /* TC bit: the answer did not fit in a datagram */
 	DNS_BAD_RESPONSE,   /* our reply, but malformed or with another rcode */
 	DNS_NOT_OURS,       /* not a reply to our query: ignore it, keep waiting */
@@ -39,20 +45,37 @@ int dns_build_query(unsigned char *buf, size_t cap, uint16_t id,
  *
  * Returns DNS_NOT_OURS unless the id, QR bit, opcode and question (NAME in
  * any case, type A, class IN) all match: that is how stray and spoofed
- * datagrams are told apart. Then TC gives DNS_TRUNCATED, rcode 3
- * DNS_NXDOMAIN, rcode 2 DNS_SERVFAIL and any other non-zero rcode
- * DNS_BAD_RESPONSE, as does any malformed answer record.
+ * datagrams are told apart. Then TC gives DNS_TRUNCATED; rcodes 1 to 5
+ * give DNS_FORMERR, DNS_SERVFAIL, DNS_NXDOMAIN, DNS_NOTIMP and DNS_REFUSED;
+ * any other non-zero rcode, a malformed answer record, or a CNAME chain that
+ * loops (more links than the answer has records) gives DNS_BAD_RESPONSE.
  *
- * On DNS_OK, stores in ADDRS, in the order they appear, up to MAX distinct
- * addresses (network byte order) of the A records owned by NAME or by a name
- * NAME leads to through CNAMEs, and sets *COUNT, which may be 0.
+ * An empty answer section is DNS_NODATA, as c-ares has it (ENODATA).
+ * On DNS_OK, stores in ADDRS up to MAX distinct addresses (network byte
+ * order) of the A records owned by NAME or by a name NAME leads to through
+ * CNAMEs, link by link and in answer order, and sets *COUNT, which may be 0.
+ * MAX = dns_max_addrs(LEN) always has room for every one of them.
  */
 enum dns_status dns_parse_reply(const unsigned char *msg, size_t len,
 								uint16_t id, const char *name,
 								struct in_addr *addrs, size_t max,
 								size_t *count);
 
-/* "ok", "NXDOMAIN", "SERVFAIL", "truncated", "bad response", "not ours". */
+/* The most A records a message of LEN bytes can hold. */
+size_t dns_max_addrs(size_t len);
+
+/*
+ * TCP framing. dns_tcp_frame() writes the 2-byte length of QUERY (LEN
+ * bytes) then QUERY into BUF (LEN + DNS_TCP_PREFIX bytes). dns_tcp_want()
+ * says how many bytes the message being received takes, prefix included,
+ * once HAVE bytes of it are in BUF: DNS_TCP_PREFIX until the prefix is in,
+ * then the prefix plus the length it gives.
+ */
+size_t dns_tcp_frame(unsigned char *buf, const unsigned char *query, size_t len);
+size_t dns_tcp_want(const unsigned char *buf, size_t have);
+
+/* "ok", "no A records" (NODATA), "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR",
+ * "NOTIMP", "truncated", "bad response", "not ours". */
 const char *dns_status_str(enum dns_status s);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * resolve.c — DNS over UDP, in the loop: what c-ares does for dns.resolve4().
+ * resolve.c — a DNS client in the loop: what c-ares does for dns.resolve4().
  *
  * Unlike getaddrinfo(), which blocks and so needs a pool thread for as long
  * as the DNS server takes, a query here is one non-blocking UDP socket in the
@@ -10,8 +10,17 @@
  * as ECONNREFUSED. Its 16-bit id comes from getrandom(), and a reply must match
  * the id and repeat our question (dns_wire.c checks), or it is ignored: a
  * spoofer has to guess both. No answer within the timeout: send again, up to
- * `tries` times. A truncated reply (TC bit) is reported as such: there is no
- * fallback to TCP here, where c-ares would retry over TCP.
+ * `tries` times.
+ *
+ * A reply with the TC bit did not fit in a datagram. As c-ares does, the query
+ * then asks the same question again over TCP (dns_tcp.c), which has no such
+ * limit; that switch is not a new try, but the timeout and the tries go on
+ * applying over TCP. SERVFAIL, NOTIMP and REFUSED are tried again too, while
+ * tries are left, as c-ares does: another try may reach a server that works.
+ *
+ * Three functions are the query's life, for anyone who wants to watch it:
+ * send_try() sends (or resends), on_message() judges what came back, and
+ * finish() answers.
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -19,9 +28,13 @@
 #endif
 
 #include "resolve.h"
+#include "dns_tcp.h"
 #include "dns_wire.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,12 +53,14 @@ enum {
 /* ---- types -------------------------------------------------------------- */
 
 struct resolve {
-	struct io io;           /* the query's socket */
+	struct io io;           /* the query's UDP socket */
 	struct timer timer;     /* this try's deadline */
+	struct dns_tcp *tcp;    /* this try's TCP connection, once truncated */
 	const struct resolve_config *cfg;
 	resolve_cb cb;          /* NULL once called or cancelled */
 	void *data;
-	unsigned tries_left;
+	bool over_tcp;          /* a reply was truncated: TCP from now on */
+	unsigned tries;         /* sends so far */
 	unsigned open_handles;  /* freed when both have closed */
 	uint16_t id;
 	int query_len;
@@ -57,6 +72,22 @@ struct resolve {
 
 static unsigned inflight;
 
+static void on_tcp(struct dns_tcp *t, int err, const unsigned char *msg, size_t len);
+
+/* --trace: narrates the query's life on stderr, between the loop's ticks. */
+__attribute__((format(printf, 2, 3)))
+static void trace(const struct resolve *r, const char *fmt, ...)
+{
+	if (!r->io.h.loop->trace)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "  resolve %s id=%u: ", r->name, r->id);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
 static void on_closed(struct handle *h)
 {
 	struct resolve *r = h->data;
@@ -64,27 +95,117 @@ static void on_closed(struct handle *h)
 		free(r);
 }
 
-/* Ends the query: the callback (unless cancelled), then both handles close. */
+static void close_tcp(struct resolve *r)
+{
+	if (r->tcp != NULL)
+		dns_tcp_close(r->tcp);
+	r->tcp = NULL;
+}
+
+/* Ends the query: the callback (unless cancelled), then every handle closes. */
 static void finish(struct resolve *r, const char *error, const struct in_addr *addrs,
 		   size_t count)
 {
 	resolve_cb cb = r->cb;
 	r->cb = NULL;
 	inflight--;
+	close_tcp(r);
 	handle_close(&r->io.h, on_closed);
 	close(r->io.fd);
 	handle_close(&r->timer.h, on_closed);
-	if (cb != NULL)
+	if (cb != NULL) {
+		if (error != NULL)
+			trace(r, "answer: %s", error);
+		else
+			trace(r, "answer: %zu address%s", count, count == 1 ? "" : "es");
 		cb(r, error, addrs, count);
+	}
 }
 
-static int send_query(struct resolve *r)
+/* Sends the query once more, over UDP or TCP, and starts this try's timer.
+ * Returns NULL, or what went wrong. */
+static const char *send_try(struct resolve *r)
 {
-	ssize_t n;
-	do
-		n = send(r->io.fd, r->query, (size_t)r->query_len, 0);
-	while (n < 0 && errno == EINTR);
-	return n == r->query_len ? 0 : -1;
+	r->tries++;
+	timer_start(&r->timer, r->cfg->timeout_ms, 0);
+	if (r->over_tcp) {
+		close_tcp(r);   /* a new try gets a new connection */
+		trace(r, "try %u of %u over TCP", r->tries, r->cfg->tries);
+		r->tcp = dns_tcp_start(r->io.h.loop, &r->cfg->server, r->query,
+				       (size_t)r->query_len, on_tcp, r);
+		if (r->tcp != NULL)
+			return NULL;
+	} else {
+		trace(r, "try %u of %u over UDP", r->tries, r->cfg->tries);
+		ssize_t n;
+		do
+			n = send(r->io.fd, r->query, (size_t)r->query_len, 0);
+		while (n < 0 && errno == EINTR);
+		if (n == r->query_len)
+			return NULL;
+	}
+	return errno == ECONNREFUSED ? "connection refused" : strerror(errno);
+}
+
+/* This try failed with ERROR: try again if tries are left, else answer ERROR. */
+static void retry(struct resolve *r, const char *error)
+{
+	trace(r, "try %u failed: %s", r->tries, error);
+	while (r->tries < r->cfg->tries) {
+		const char *e = send_try(r);
+		if (e == NULL)
+			return;
+		error = e;
+	}
+	finish(r, error, NULL, 0);
+}
+
+/* A truncated UDP reply: the same try again, over TCP (c-ares does not count
+ * it as a new try either). */
+static void to_tcp(struct resolve *r)
+{
+	trace(r, "truncated (TC): asking again over TCP");
+	r->over_tcp = true;
+	io_set(&r->io, 0);      /* UDP is done with */
+	r->tries--;
+	const char *error = send_try(r);
+	if (error != NULL)
+		retry(r, error);
+}
+
+/* A message came, over UDP or TCP: ignore it, try again, or answer. */
+static void on_message(struct resolve *r, const unsigned char *msg, size_t len)
+{
+	size_t max = dns_max_addrs(len), count = 0;
+	struct in_addr *addrs = malloc((max > 0 ? max : 1) * sizeof *addrs);
+	if (addrs == NULL) {
+		finish(r, "out of memory", NULL, 0);
+		return;
+	}
+	enum dns_status st = dns_parse_reply(msg, len, r->id, r->name, addrs, max, &count);
+	switch (st) {
+	case DNS_NOT_OURS:
+		trace(r, "ignored a message that is not our answer");
+		break;          /* stray, late or spoofed: keep waiting */
+	case DNS_TRUNCATED:
+		if (r->over_tcp) {
+			finish(r, dns_status_str(st), NULL, 0);
+			break;
+		}
+		to_tcp(r);
+		break;
+	case DNS_SERVFAIL:
+	case DNS_NOTIMP:
+	case DNS_REFUSED:
+		retry(r, dns_status_str(st));
+		break;
+	case DNS_OK:            /* count may be 0: a CNAME and no A record */
+		finish(r, NULL, addrs, count);
+		break;
+	default:
+		finish(r, dns_status_str(st), NULL, 0);
+	}
+	free(addrs);
 }
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -93,39 +214,35 @@ static void on_readable(struct io *w, uint32_t events)
 {
 	struct resolve *r = w->h.data;
 	static unsigned char reply[MAX_REPLY];
-	struct in_addr addrs[DNS_MAX_ADDRS];
 	(void)events;
 
-	for (;;) {
-		size_t count = 0;
+	while (r->cb != NULL && !r->over_tcp) {
 		ssize_t n = recv(w->fd, reply, sizeof reply, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;         /* wait for the next datagram */
-			finish(r, errno == ECONNREFUSED ? "connection refused" : strerror(errno),
-			       NULL, 0);
+			retry(r, errno == ECONNREFUSED ? "connection refused" : strerror(errno));
 			return;
 		}
-		enum dns_status st = dns_parse_reply(reply, (size_t)n, r->id, r->name,
-						     addrs, DNS_MAX_ADDRS, &count);
-		if (st == DNS_NOT_OURS)
-			continue;       /* stray, late or spoofed: keep waiting */
-		if (st == DNS_OK && count == 0)
-			finish(r, "no A records", NULL, 0);
-		else
-			finish(r, st == DNS_OK ? NULL : dns_status_str(st), addrs, count);
+		on_message(r, reply, (size_t)n);
+	}
+}
+
+static void on_tcp(struct dns_tcp *t, int err, const unsigned char *msg, size_t len)
+{
+	struct resolve *r = dns_tcp_data(t);
+	if (err == 0) {
+		on_message(r, msg, len);
 		return;
 	}
+	close_tcp(r);
+	retry(r, err == ECONNREFUSED ? "connection refused"
+	      : err == DNS_TCP_EOF ? "connection closed" : strerror(err));
 }
 
 static void on_timeout(struct timer *t)
 {
-	struct resolve *r = t->h.data;
-	if (--r->tries_left == 0 || send_query(r) != 0) {
-		finish(r, "timeout", NULL, 0);
-		return;
-	}
-	timer_start(&r->timer, r->cfg->timeout_ms, 0);
+	retry(t->h.data, "timeout");
 }
 
 /* ---- requests ----------------------------------------------------------- */
@@ -160,20 +277,18 @@ struct resolve *resolve_start(struct loop *l, const struct resolve_config *cfg,
 	r->cfg = cfg;
 	r->cb = cb;
 	r->data = data;
-	r->tries_left = cfg->tries > 0 ? cfg->tries : 1;
 	io_init(l, &r->io, fd, on_readable);
 	timer_init(l, &r->timer, on_timeout);
 	r->io.h.data = r->timer.h.data = r;
 	r->open_handles = 2;
 	inflight++;
-	if (io_set(&r->io, EPOLLIN) != 0 || send_query(r) != 0) {
+	if (io_set(&r->io, EPOLLIN) != 0 || send_try(r) != NULL) {
 		int err = errno;
 		r->cb = NULL;
 		finish(r, NULL, NULL, 0);       /* r is freed after the close phase */
 		errno = err;
 		return NULL;
 	}
-	timer_start(&r->timer, cfg->timeout_ms, 0);
 	return r;
 }
 

@@ -1,6 +1,7 @@
 /*
  * resolve.h — a DNS client inside the loop, like c-ares under Node's
- * dns.resolve4(): no thread, just a UDP socket and a timer per query.
+ * dns.resolve4(): no thread, just a UDP socket and a timer per query (and a
+ * TCP connection when the answer is too big for UDP).
  */
 #ifndef RESOLVE_H
 #define RESOLVE_H
@@ -18,8 +19,11 @@ struct resolve_config {
 };
 
 struct resolve;
-/* ERROR is NULL on success ("NXDOMAIN", "SERVFAIL", "timeout", "truncated",
- * "bad response"... otherwise); ADDRS holds COUNT addresses, in answer order. */
+/* ERROR is NULL on success, otherwise "NXDOMAIN", "SERVFAIL", "REFUSED",
+ * "FORMERR", "NOTIMP", "no A records", "timeout", "connection refused",
+ * "connection closed", "bad response"...; ADDRS holds COUNT addresses, each
+ * once, in answer order. COUNT may be 0: an answer that holds a CNAME but no
+ * A record is a success with no address, as in c-ares (dns.resolve4: []). */
 typedef void (*resolve_cb)(struct resolve *r, const char *error,
 			   const struct in_addr *addrs, size_t count);
 

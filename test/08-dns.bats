@@ -53,9 +53,9 @@ resolver() {
 	[[ ${lines[2]} == "error: resolve"*usage* ]]
 }
 
-@test "/resolve: SERVFAIL, truncated and garbage replies are reported" {
+@test "/resolve: SERVFAIL, REFUSED and garbage replies are reported" {
 	local fault want
-	for fault in servfail:SERVFAIL truncate:truncated garbage:"bad response"; do
+	for fault in servfail:SERVFAIL refused:REFUSED garbage:"bad response"; do
 		want=${fault#*:}
 		resolver --fault "${fault%%:*}"
 		run "$CLIENT" -p "$PORT" -t 5000 <<<$'/resolve one.test\n/resolve one.test\n/resolve one.test'

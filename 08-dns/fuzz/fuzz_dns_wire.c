@@ -9,7 +9,9 @@
  *
  * Each input is a whole reply. Its first two bytes, the id field, also serve
  * as the id we expect, so that mutations get past the id check and reach
- * the interesting code; the name matches the seeds' question.
+ * the interesting code; the name matches the seeds' question. The same input
+ * is also read as a TCP stream: 2-byte lengths and messages, in pieces whose
+ * sizes the input's last byte decides, as recv() might hand them over.
  *
  * Usage (in 08-dns/):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
@@ -31,6 +33,8 @@
 
 enum { MAX_QUERY = 512 };
 
+static unsigned char stream_buf[DNS_TCP_MAX];
+
 static const char *const fuzz_name = "example.test";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -38,28 +42,64 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The parser's promises, beyond "does not crash": checked on every input. */
 static void check_reply(const uint8_t *data, size_t size)
 {
-	struct in_addr addrs[DNS_MAX_ADDRS];
-	size_t count = 99;
+	size_t max = dns_max_addrs(size), count = 99;
+	struct in_addr *addrs = malloc((max + 1) * sizeof *addrs);
+	if (addrs == NULL)
+		abort();
 	uint16_t id = size >= 2 ? (uint16_t)(data[0] << 8 | data[1]) : 0;
 	enum dns_status s = dns_parse_reply(data, size, id, fuzz_name, addrs,
-										DNS_MAX_ADDRS, &count);
-	if (count > DNS_MAX_ADDRS || (s != DNS_OK && count != 0))
+										max, &count);
+	if (count > max || (s != DNS_OK && count != 0))
 		abort();
 	for (size_t i = 0; i < count; i++)
 		for (size_t j = 0; j < i; j++)
 			if (addrs[i].s_addr == addrs[j].s_addr)
 				abort();                /* each address only once */
+	/* Room for one more changes nothing: max was already enough. */
+	size_t again;
+	if (dns_parse_reply(data, size, id, fuzz_name, addrs, max + 1, &again) != s ||
+		again != count)
+		abort();
+	free(addrs);
+}
+
+/*
+ * Reads DATA as a TCP stream, as dns_tcp.c does: never more than
+ * dns_tcp_want() asks for, in pieces of at most STEP bytes. Each message is
+ * parsed; each must be exactly as long as its prefix said.
+ */
+static void check_stream(const uint8_t *data, size_t size)
+{
+	size_t step = size > 0 ? data[size - 1] % 7 + 1 : 1, have = 0;
+	for (size_t pos = 0; pos < size;) {
+		size_t want = dns_tcp_want(stream_buf, have);
+		if (want < DNS_TCP_PREFIX || want > DNS_TCP_MAX || have > want)
+			abort();
+		size_t n = want - have < step ? want - have : step;
+		if (n > size - pos)
+			n = size - pos;
+		memcpy(stream_buf + have, data + pos, n);
+		have += n;
+		pos += n;
+		if (have >= DNS_TCP_PREFIX && have == dns_tcp_want(stream_buf, have)) {
+			size_t len = have - DNS_TCP_PREFIX;
+			if (len != (size_t)(stream_buf[0] << 8 | stream_buf[1]))
+				abort();
+			check_reply(stream_buf + DNS_TCP_PREFIX, len);
+			have = 0;
+		}
+	}
 }
 
 /*
  * Treats the input as a hostname too. A query we built is not a reply; with
- * its QR bit set it becomes a valid reply that has no answers.
+ * its QR bit set it becomes a valid reply that has no answers: NODATA.
  */
 static void check_query(const uint8_t *data, size_t size)
 {
 	char name[300];
-	unsigned char query[MAX_QUERY];
-	struct in_addr addrs[DNS_MAX_ADDRS];
+	unsigned char query[MAX_QUERY], framed[MAX_QUERY + DNS_TCP_PREFIX];
+	struct in_addr addrs[1];
 	size_t count;
 	size_t n = size < sizeof name - 1 ? size : sizeof name - 1;
 	memcpy(name, data, n);
@@ -69,17 +109,25 @@ static void check_query(const uint8_t *data, size_t size)
 	if (len < 0)
 		return;
 	if (dns_parse_reply(query, (size_t)len, 0x4242, name, addrs,
-						DNS_MAX_ADDRS, &count) != DNS_NOT_OURS)
+						1, &count) != DNS_NOT_OURS)
 		abort();
 	query[2] |= 0x80;
 	if (dns_parse_reply(query, (size_t)len, 0x4242, name, addrs,
-						DNS_MAX_ADDRS, &count) != DNS_OK || count != 0)
+						1, &count) != DNS_NODATA || count != 0)
+		abort();
+	/* Framed for TCP, the query comes back whole from its own prefix. */
+	size_t total = dns_tcp_frame(framed, query, (size_t)len);
+	if (total != (size_t)len + DNS_TCP_PREFIX ||
+		dns_tcp_want(framed, 1) != DNS_TCP_PREFIX ||
+		dns_tcp_want(framed, DNS_TCP_PREFIX) != total ||
+		memcmp(framed + DNS_TCP_PREFIX, query, (size_t)len) != 0)
 		abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	check_reply(data, size);
+	check_stream(data, size);
 	check_query(data, size);
 	return 0;
 }
