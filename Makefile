@@ -5,6 +5,7 @@
 #   make test STEP=05    one step only (still with every earlier step's suites)
 #   make diff STEP=05    what step 05 adds to step 04: the lesson, as a diff
 #   make demo            the guided tour of all eight steps
+#   make slides          the talk, slides.md, as slides.html (and slides.pdf): Marp, `npm ci` first
 #   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
 #   make fuzz            fuzz 08's DNS reply parser for FUZZ_SECONDS (default 30)
 #   make soak            the chaos soak: 40 clients doing a random mix to each step 03-08
@@ -36,6 +37,9 @@ diff:
 
 demo: all
 	@tools/demo
+
+slides:
+	@tools/slides
 
 bench:
 	@bench/run
@@ -69,9 +73,9 @@ compile_commands.json:
 
 clean:
 	for d in $(STEPS) tools bench; do $(MAKE) -C $$d clean; done
-	rm -rf build
+	rm -rf build slides.html slides.pdf
 
-.PHONY: all test diff demo bench fuzz soak sanitize valgrind lint compile_commands.json clean $(STEPS) tools check-slides
+.PHONY: all test diff demo slides bench fuzz soak sanitize valgrind lint compile_commands.json clean $(STEPS) tools check-slides
 
 check-slides:
 	@tools/check-slides
