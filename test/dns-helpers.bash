@@ -38,3 +38,55 @@ addrs_from() {
 	IFS=' '
 	echo "${out[*]}"
 }
+
+# node_code ERROR — the Node error code a kit error means.
+node_code() {
+	case $1 in
+	NXDOMAIN) echo ENOTFOUND ;;
+	SERVFAIL) echo ESERVFAIL ;;
+	REFUSED) echo EREFUSED ;;
+	FORMERR) echo EFORMERR ;;
+	NOTIMP) echo ENOTIMP ;;
+	"no A records") echo ENODATA ;;
+	timeout) echo ETIMEOUT ;;
+	# c-ares reports every failed TCP connection, refused or closed, so
+	"connection refused" | "connection closed") echo ECONNREFUSED ;;
+	"bad response") echo EBADRESP ;;
+	*) echo "?$1" ;;
+	esac
+}
+
+# kit_line LINE — a /resolve reply in resolve4.js's form: "NAME ok ADDRS" or "NAME CODE".
+kit_line() {
+	local line=$1 name rest
+	if [[ $line == "error: resolve "* ]]; then
+		rest=${line#error: resolve }
+		name=${rest%%: *}
+		echo "$name $(node_code "${rest#*: }")"
+	else
+		rest=${line#resolve }
+		name=${rest%% *}
+		echo "$name ok $(tr ' ' '\n' <<<"${rest#"$name"}" | sed '/^$/d' | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//')" | sed 's/ $//'
+	fi
+}
+
+# compare NAME... — asks the kit and Node (test/resolve4.js, with the timeout
+# and tries of the kit's server: $COMPARE_TIMEOUT ms, 2); prints a table, one
+# row per name; fails on a difference.
+compare() {
+	resolve_all "$@" >/dev/null
+	local kit=("${lines[@]}")
+	run node "$KIT_ROOT/test/resolve4.js" "$DNS_PORT" "${COMPARE_TIMEOUT:-500}" 2 "$@"
+	local nodes=("${lines[@]}") i bad=0 k
+	[ "${#nodes[@]}" -eq $# ]
+	for (( i = 0; i < $#; i++ )); do
+		k=$(kit_line "${kit[$i]}")
+		if [ "$k" = "${nodes[$i]}" ]; then
+			printf 'agrees   %-40.40s | %s\n' "${kit[$i]}" "${nodes[$i]}"
+		else
+			printf 'DIFFERS  %-40.40s | %s\n' "${kit[$i]}" "${nodes[$i]}"
+			bad=1
+		fi
+	done
+	return $bad
+}

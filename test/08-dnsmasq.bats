@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# steps: 08-
+# A real DNS server: dnsmasq on 127.0.0.1 (no system service, its own port, no
+# upstream, no /etc/hosts) with names, a CNAME, a wildcard, a name with only an
+# IPv6 address, and a name with 40 addresses whose UDP reply is truncated. The
+# kit's /resolve asks it, and so does Node's dns.resolve4 where node is here.
+
+load helpers
+load dns-helpers
+
+DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+
+# free_port — a port free for UDP and TCP on 127.0.0.1 now (dnsmasq cannot be
+# given port 0: that turns its DNS off).
+free_port() {
+	python3 -c '
+import socket
+while True:
+	t = socket.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
+	u = socket.socket(type=socket.SOCK_DGRAM)
+	try:
+		u.bind(("127.0.0.1", port)); break
+	except OSError:
+		pass
+print(port)'
+}
+
+# start_dnsmasq — dnsmasq in the foreground, logging to $BATS_TEST_TMPDIR/dnsmasq.err;
+# sets DNS_PORT once it has read its hosts file.
+start_dnsmasq() {
+	[ -x "$DNSMASQ" ] || skip "dnsmasq is not installed (apt install dnsmasq-base)"
+	command -v python3 >/dev/null || skip "python3 is needed to find a free port for dnsmasq"
+	local hosts=$BATS_TEST_TMPDIR/hosts40 i log=$BATS_TEST_TMPDIR/dnsmasq.err
+	for i in $(seq 1 40); do
+		echo "10.1.0.$i many.test"
+	done >"$hosts"
+	DNS_PORT=$(free_port)
+	"$DNSMASQ" --keep-in-foreground --log-facility=- --conf-file=/dev/null \
+		--port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces \
+		--no-resolv --no-hosts --user="$(id -un)" --local=/test/ \
+		--host-record=one.test,10.0.0.1 --host-record=two.test,10.0.0.2 \
+		--host-record=v6.test,::1 --address=/wild.test/10.5.5.5 \
+		--cname=alias.test,one.test --addn-hosts="$hosts" \
+		>/dev/null 2>"$log" 3>&- &
+	BG_PIDS+=($!)
+	wait_for 10 "grep -q 'read $hosts - 40' '$log' || ! kill -0 $!"
+	cat "$log"
+	kill -0 "$!" || skip "dnsmasq would not start here: $(tail -1 "$log")"
+}
+
+@test "dnsmasq: its UDP answer for 40 addresses is truncated, its TCP one whole (dig)" {
+	command -v dig >/dev/null || skip "dig is not installed (apt install dnsutils)"
+	start_dnsmasq
+	run dig +noedns +notcp +ignore +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" many.test A
+	echo "$output"
+	[[ $output == *"flags: qr aa tc rd ra;"* ]]
+	run dig +noedns +tcp +short +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" many.test A
+	[ "$(wc -l <<<"$output")" -eq 40 ]
+}
+
+@test "dnsmasq: /resolve answers names, a CNAME, a wildcard, NODATA, NXDOMAIN, REFUSED, 40 addresses over TCP" {
+	start_dnsmasq
+	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 1000 --dns-tries 2
+	resolve_all one.test alias.test a.b.wild.test v6.test nope.test outside.example many.test
+	[ "${lines[0]}" = "resolve one.test 10.0.0.1" ]
+	[ "${lines[1]}" = "resolve alias.test 10.0.0.1" ]
+	[ "${lines[2]}" = "resolve a.b.wild.test 10.5.5.5" ]
+	[ "${lines[3]}" = "error: resolve v6.test: no A records" ]
+	[ "${lines[4]}" = "error: resolve nope.test: NXDOMAIN" ]
+	[ "${lines[5]}" = "error: resolve outside.example: REFUSED" ]
+	[ "$(tr ' ' '\n' <<<"${lines[6]#resolve many.test }" | sort -t. -k4,4n | tr '\n' ' ')" = \
+		"$(addrs_from 10.1.0.1 40) " ]
+}
+
+@test "dnsmasq: /resolve and Node's dns.resolve4 give the same answers" {
+	command -v node >/dev/null || skip "node is not installed: nothing to compare with"
+	start_dnsmasq
+	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 1000 --dns-tries 2
+	COMPARE_TIMEOUT=1000 compare one.test alias.test a.b.wild.test v6.test nope.test \
+		outside.example many.test
+}
