@@ -282,6 +282,7 @@ int loop_init(struct loop *l)
 
 void loop_close(struct loop *l)
 {
+	pool_loop_close(l);      /* first: its workers may still wake the loop */
 	close(l->wakeup.fd);
 	close(l->epfd);
 	free(l->heap);

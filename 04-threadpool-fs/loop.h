@@ -91,7 +91,8 @@ int loop_run(struct loop *l);
 uint64_t loop_now(const struct loop *l);
 /* CLOCK_MONOTONIC in ms, read now (not cached): for measuring, not scheduling. */
 uint64_t loop_clock_ms(void);
-/* Frees what loop_init() took. Call after loop_run() has returned. */
+/* Frees what loop_init() took, and stops and joins the pool's threads. Call
+ * after loop_run() has returned. */
 void loop_close(struct loop *l);
 
 void handle_ref(struct handle *h);

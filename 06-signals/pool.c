@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,22 +36,25 @@ static struct {
 	struct work *head, *tail;
 	unsigned threads, queued, running;
 	unsigned long done;
+	bool stopping;          /* pool_loop_close(): workers leave once idle */
+	pthread_t tids[MAX_THREADS];
 } pool = { .mutex = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
-/* UV_THREADPOOL_SIZE, as libuv reads it: 1..1024, else a warning and the default. */
+/* UV_THREADPOOL_SIZE, read as libuv reads it: the number it starts with
+ * (atoi: "8 threads" is 8, "lots" is 0), then 0 becomes 1 and anything above
+ * 1024 becomes 1024, with no warning. A negative number is above 1024 too:
+ * libuv keeps the count unsigned. (libuv also ignores a value of 16 bytes or
+ * more, which no sensible setting is.) */
 static unsigned pool_size(void)
 {
 	const char *s = getenv("UV_THREADPOOL_SIZE");
-	if (s == NULL || *s == '\0')
+	if (s == NULL)
 		return DEFAULT_THREADS;
-	char *end;
-	errno = 0;
-	long n = strtol(s, &end, 10);
-	if (*end != '\0' || errno != 0 || n < 1 || n > MAX_THREADS) {
-		fprintf(stderr, "warning: UV_THREADPOOL_SIZE='%s' is not a number from 1 to %d;"
-			" using %d threads\n", s, MAX_THREADS, DEFAULT_THREADS);
-		return DEFAULT_THREADS;
-	}
+	long n = strtol(s, NULL, 10);       /* atoi(), without its undefined overflow */
+	if (n == 0)
+		return 1;
+	if (n < 0 || n > MAX_THREADS)
+		return MAX_THREADS;
 	return (unsigned)n;
 }
 
@@ -77,8 +79,10 @@ static void *worker(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&pool.mutex);
 	for (;;) {
-		while (pool.head == NULL)
+		while (pool.head == NULL && !pool.stopping)
 			pthread_cond_wait(&pool.cond, &pool.mutex);
+		if (pool.head == NULL)
+			break;          /* stopping, and no job is left */
 		struct work *w = pool.head;
 		pool.head = w->next;
 		if (pool.head == NULL)
@@ -96,6 +100,7 @@ static void *worker(void *arg)
 		post_done(w);
 		pthread_mutex_lock(&pool.mutex);
 	}
+	pthread_mutex_unlock(&pool.mutex);
 	return NULL;
 }
 
@@ -108,20 +113,15 @@ static int pool_start(void)
 {
 	unsigned n = pool_size();
 	sigset_t all, old;
-	pthread_attr_t attr;
 	int err = 0;
 
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (unsigned i = 0; i < n && err == 0; i++) {
-		pthread_t tid;
-		err = pthread_create(&tid, &attr, worker, NULL);
+		err = pthread_create(&pool.tids[pool.threads], NULL, worker, NULL);
 		if (err == 0)
 			pool.threads++;
 	}
-	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pool.threads > 0)
 		return 0;       /* a smaller pool than asked for still works */
@@ -131,6 +131,10 @@ static int pool_start(void)
 
 int pool_submit(struct loop *l, struct work *w, work_cb work, work_done_cb done)
 {
+	if (work == NULL) {
+		errno = EINVAL;         /* as libuv: a worker would call NULL */
+		return -1;
+	}
 	w->loop = l;
 	w->work = work;
 	w->done = done;
@@ -182,7 +186,8 @@ static void on_pool_async(struct async *a)
 		pthread_mutex_lock(&pool.mutex);
 		pool.done++;
 		pthread_mutex_unlock(&pool.mutex);
-		w->done(w);     /* may free w */
+		if (w->done != NULL)
+			w->done(w);     /* may free w */
 		w = next;
 	}
 }
@@ -195,4 +200,24 @@ int pool_loop_init(struct loop *l)
 	 * (active_reqs) should keep the loop alive. */
 	handle_unref(&l->pool_async.h);
 	return 0;
+}
+
+/* Stops the pool and joins its threads, as libuv does when the library is
+ * unloaded. A job still queued runs first; its done callback does not. With
+ * the threads gone, nothing of theirs is left for a leak checker to count:
+ * a getaddrinfo() in a worker keeps resolver state until its thread ends. */
+void pool_loop_close(struct loop *l)
+{
+	(void)l;                /* one pool, and one loop, per program */
+	pthread_mutex_lock(&pool.mutex);
+	pool.stopping = true;
+	pthread_cond_broadcast(&pool.cond);
+	unsigned n = pool.threads;
+	pthread_mutex_unlock(&pool.mutex);
+	for (unsigned i = 0; i < n; i++)
+		pthread_join(pool.tids[i], NULL);
+	pthread_mutex_lock(&pool.mutex);
+	pool.threads = 0;
+	pool.stopping = false;  /* a later loop may start the pool again */
+	pthread_mutex_unlock(&pool.mutex);
 }

@@ -134,7 +134,8 @@ int loop_run(struct loop *l);
 uint64_t loop_now(const struct loop *l);
 /* CLOCK_MONOTONIC in ms, read now (not cached): for measuring, not scheduling. */
 uint64_t loop_clock_ms(void);
-/* Frees what loop_init() took. Call after loop_run() has returned. */
+/* Frees what loop_init() took, and stops and joins the pool's threads. Call
+ * after loop_run() has returned. */
 void loop_close(struct loop *l);
 
 void handle_ref(struct handle *h);
@@ -152,7 +153,8 @@ void io_init(struct loop *l, struct io *w, int fd, io_cb cb);
  * W is closing and EVENTS is not 0). */
 int io_set(struct io *w, uint32_t events);
 
-/* An async handle is active (and ref'd) from init until handle_close(). */
+/* An async handle is active (and ref'd) from init until handle_close(). CB may
+ * be NULL, as in libuv: a send then only wakes the loop. */
 void async_init(struct loop *l, struct async *a, async_cb cb);
 /* Makes the loop call A's callback soon, on the loop thread. Safe from any
  * thread and from a signal handler; many sends before the loop looks coalesce

@@ -39,10 +39,13 @@ struct pool_stats {
 };
 
 /* Queues W: WORK runs on a pool thread, then DONE on L's thread. Starts the
- * pool on first use. Returns 0, or -1 with errno set (no thread could start). */
+ * pool on first use. DONE may be NULL. Returns 0, or -1 with errno set:
+ * EINVAL (WORK is NULL), or why no thread could start. */
 int pool_submit(struct loop *l, struct work *w, work_cb work, work_done_cb done);
 void pool_get_stats(struct pool_stats *s);
 /* The loop's side, called from loop_init(): the async handle that wakes it. */
 int pool_loop_init(struct loop *l);
+/* ...and from loop_close(): stops and joins the threads, once they are idle. */
+void pool_loop_close(struct loop *l);
 
 #endif

@@ -44,7 +44,10 @@ static void on_async_readable(struct io *w, uint32_t events)
 	struct async *a = l->asyncs;
 	while (a != NULL) {
 		struct async *next = a->next;
-		if (!(a->h.flags & HANDLE_CLOSING) && atomic_exchange(&a->pending, 0))
+		/* The flag is lowered even with no callback: libuv allows a
+		 * NULL one (the send then only wakes the loop). */
+		if (!(a->h.flags & HANDLE_CLOSING) && atomic_exchange(&a->pending, 0) &&
+		    a->cb != NULL)
 			a->cb(a);
 		a = next;
 	}

@@ -79,12 +79,45 @@ queued_times() {
 	[ "$(threads_of "$SERVER_PID")" -eq 9 ]
 }
 
-@test "an invalid UV_THREADPOOL_SIZE gets a warning naming it, and the default" {
+@test "UV_THREADPOOL_SIZE=0 means one thread, as in libuv (atoi, then 0 becomes 1)" {
 	start_server_after 'export UV_THREADPOOL_SIZE=0'
 	run "$CLIENT" -p "$PORT" -t 5000 <<<"/work 1"
 	[[ $output == "worked 1 ms, queued "*" ms" ]]
-	grep -q "UV_THREADPOOL_SIZE" "$SERVER_ERR"
-	[ "$(threads_of "$SERVER_PID")" -eq 5 ]
+	[ "$(threads_of "$SERVER_PID")" -eq 2 ]
+}
+
+@test "UV_THREADPOOL_SIZE is read as libuv reads it: the leading number, 0 -> 1, over 1024 -> 1024" {
+	build_unit pool
+	local value want
+	while read -r value want; do
+		run env UV_THREADPOOL_SIZE="$value" timeout 20 "$BATS_TEST_TMPDIR/pool" size
+		echo "UV_THREADPOOL_SIZE='$value': $output"
+		[ "$output" = "threads=$want" ]
+	done <<-'CASES'
+		3 3
+		8threads 8
+		lots 1
+		0 1
+		1024 1024
+		5000 1024
+		-2 1024
+	CASES
+	run env -u UV_THREADPOOL_SIZE timeout 20 "$BATS_TEST_TMPDIR/pool" size
+	[ "$output" = "threads=4" ]
+}
+
+@test "pool_submit with no work function is refused (EINVAL); no done callback is allowed" {
+	build_unit pool
+	run timeout 20 "$BATS_TEST_TMPDIR/pool" null-work
+	[ "$output" = "refused=1 threads=0" ]
+	run timeout 20 "$BATS_TEST_TMPDIR/pool" null-done
+	[ "$output" = "ran=1" ]
+}
+
+@test "loop_close stops and joins the pool's threads" {
+	build_unit pool
+	run env -u UV_THREADPOOL_SIZE timeout 20 "$BATS_TEST_TMPDIR/pool" shutdown
+	[ "$output" = "joined=4" ]
 }
 
 @test "/block stalls every other connection; /work stalls none" {

@@ -16,6 +16,13 @@ load helpers
 	[ "$wakeups" -le "$callbacks" ]
 }
 
+@test "an async handle with no callback: a send wakes the loop, and nothing crashes" {
+	build_unit async
+	run timeout 20 "$BATS_TEST_TMPDIR/async" null-cb
+	[ "$status" -eq 0 ]
+	[ "$output" = "other_callbacks=1" ]
+}
+
 @test "/stats: async_sends and wakeups follow the pool keys" {
 	start_server
 	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/work 1\n/stats'

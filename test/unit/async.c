@@ -8,12 +8,16 @@
  * (the suite runs this under `timeout`).
  *
  * Usage: async SENDS   Prints: sends=N callbacks=C wakeups=W
+ *        async null-cb  A handle with no callback is sent to, next to one with
+ *                       a callback: the loop must neither crash nor lose the
+ *                       other's call. Prints: other_callbacks=1
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "loop.h"
 
@@ -39,9 +43,43 @@ static void on_async(struct async *a)
 		handle_close(&a->h, NULL);
 }
 
+static struct async silent;
+static struct timer ender;
+
+static void on_other(struct async *a)
+{
+	(void)a;
+	callbacks++;
+}
+
+static void on_end(struct timer *t)
+{
+	handle_close(&silent.h, NULL);
+	handle_close(&handle.h, NULL);
+	handle_close(&t->h, NULL);
+}
+
+static int null_cb(void)
+{
+	if (loop_init(&loop) != 0)
+		return 1;
+	async_init(&loop, &handle, on_other);
+	async_init(&loop, &silent, NULL);
+	timer_init(&loop, &ender, on_end);
+	timer_start(&ender, 50, 0);
+	async_send(&silent);
+	async_send(&handle);
+	loop_run(&loop);
+	printf("other_callbacks=%ld\n", callbacks);
+	loop_close(&loop);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t tid;
+	if (argc > 1 && strcmp(argv[1], "null-cb") == 0)
+		return null_cb();
 	sends = argc > 1 ? atol(argv[1]) : 100000;
 	if (loop_init(&loop) != 0)
 		return 1;
