@@ -145,6 +145,14 @@ render() {
 	[ -z "$missing" ]
 }
 
+@test "no code block on a slide is longer than 15 lines (split the slide, or elide with /* ... */)" {
+	run awk '/^```/ { if (code) { if (n > 15) print FILENAME ":" start ": " n " lines"; code = 0 }
+			  else { code = 1; n = 0; start = NR } next }
+		 code { n++ }' "$SLIDES"
+	echo "$output"
+	[ -z "$output" ]
+}
+
 @test "slides.md has no HTML but comments (notes, Marp directives)" {
 	run awk '
 		/^```/ { code = !code; next }
