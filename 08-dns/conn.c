@@ -100,9 +100,12 @@ static int conn_update(struct conn *c)
 		want |= EPOLLOUT;
 	/* Not reading while a command runs, yet a client that resets must be
 	 * noticed (its /sleep or child would outlive it): EPOLLRDHUP keeps the fd
-	 * reporting, until the first one (a FIN, not a reset) says "no more". */
-	if (c->busy && !c->rdhup)
-		want |= EPOLLRDHUP;
+	 * reporting, until the first one (a FIN, not a reset) says "no more".
+	 * After that FIN only a reset can come: EPOLLERR keeps the fd in the epoll
+	 * set for it. (It stays quiet until then, unlike EPOLLIN or EPOLLRDHUP,
+	 * which a half-closed socket reports on every wait.) */
+	if (c->busy)
+		want |= c->rdhup ? EPOLLERR : EPOLLRDHUP;
 	return io_set(&c->io, want);
 }
 

@@ -210,6 +210,24 @@ load helpers
 	[ "$(stats_value "$probe" timers)" -eq 0 ]
 }
 
+@test "a client that half-closes, then resets during a /sleep is closed at once too" {
+	start_server --trace
+	local probe w client fifo=$BATS_TEST_TMPDIR/half.fifo
+	connect_fd probe
+	mkfifo "$fifo"
+	exec {w}<>"$fifo"
+	# --no-read: the echo of "hello" stays unread, so the client's end is a reset.
+	bg "$CLIENT" -p "$PORT" --no-read -t 60000 <"$fifo" {w}>&-
+	client=${BG_PIDS[-1]}
+	printf 'hello\n/sleep 60000\n' >&"$w"
+	wait_for 5 '[ "$(stats_value "$probe" timers)" -eq 1 ]'
+	exec {w}>&-                     # stdin EOF: the client half-closes (a FIN)
+	wait_for_log 5 'half-closed'    # the server has seen the FIN on its own...
+	kill -9 "$client"               # ...and only then the reset
+	wait_for 5 '[ "$(stats_value "$probe" conns)" -eq 1 ]'
+	[ "$(stats_value "$probe" timers)" -eq 0 ]
+}
+
 @test "--idle-timeout closes quiet connections, not busy ones" {
 	start_server --idle-timeout 300
 	local quiet busy t0
