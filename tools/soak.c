@@ -22,7 +22,7 @@
  * (the timing, and so the interleaving, is the machine's).
  *
  * Usage: soak -p PORT --step N [-c CLIENTS] [-d SECONDS] [--seed N]
- *             [--root DIR] [--pid PID]
+ *             [--root DIR] [--pid PID] [--kind KIND]
  *   --root DIR  the server's --root (04+): soak writes its /cat file there
  *   --pid PID   the server's pid: SIGUSR1 storms (06+)
  * 07+ expects the server started with --allow echo,false,yes,sh and 08 with a
@@ -71,7 +71,7 @@ enum {
 	CAT_SIZE = 768 * 1024 + 123,    /* the /cat file: many chunks, an odd tail */
 	TINY_RCVBUF = 4096,
 	LINE_LIMIT = 1024,      /* the servers' MAX_LINE */
-	OPT_STEP = 256, OPT_SEED, OPT_ROOT, OPT_PID, OPT_HELP,
+	OPT_STEP = 256, OPT_SEED, OPT_ROOT, OPT_PID, OPT_KIND, OPT_HELP,
 };
 
 static const char CAT_FILE[] = "soak-cat";
@@ -140,11 +140,12 @@ struct options {
 	unsigned long port, step, clients, seconds, pid;
 	uint64_t seed;
 	const char *root;
+	int kind;               /* --kind: only this kind of session; -1: the mix */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static struct options opt = { .clients = 40, .seconds = 10 };
+static struct options opt = { .clients = 40, .seconds = 10, .kind = -1 };
 static struct client clients[MAX_CLIENTS];
 static uint64_t rng;
 static unsigned long sessions[KINDS], failed[KINDS], failures, signals_sent;
@@ -153,7 +154,7 @@ static void usage(FILE *to, int status)
 {
 	fprintf(to,
 		"usage: %s -p PORT --step N [-c CLIENTS] [-d SECONDS] [--seed N]\n"
-		"            [--root DIR] [--pid PID]\n"
+		"            [--root DIR] [--pid PID] [--kind KIND]\n"
 		"  -p PORT      the server's port (on 127.0.0.1)\n"
 		"  --step N     the server's step, 3 to 8: it decides the mix\n"
 		"  -c CLIENTS   clients at once (default 40)\n"
@@ -161,6 +162,7 @@ static void usage(FILE *to, int status)
 		"  --seed N     the random mix to replay (default: a new one, printed)\n"
 		"  --root DIR   the server's --root: where the /cat file goes (04+)\n"
 		"  --pid PID    the server's pid, for SIGUSR1 storms (06+)\n"
+		"  --kind KIND  only sessions of this kind (echo, commands, ...: see above)\n"
 		"  --help       show this help\n", prog);
 	exit(status);
 }
@@ -181,6 +183,7 @@ static void parse_args(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "root", required_argument, NULL, OPT_ROOT },
 		{ "pid", required_argument, NULL, OPT_PID },
+		{ "kind", required_argument, NULL, OPT_KIND },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -196,6 +199,15 @@ static void parse_args(int argc, char **argv)
 		case OPT_SEED: number_arg("seed", 0, ULONG_MAX, &seed); seeded = true; break;
 		case OPT_ROOT: opt.root = optarg; break;
 		case OPT_PID: number_arg("pid", 1, INT_MAX, &opt.pid); break;
+		case OPT_KIND:
+			for (int k = 0; k < KINDS; k++)
+				if (strcmp(optarg, kind_names[k]) == 0)
+					opt.kind = k;
+			if (opt.kind < 0) {
+				fprintf(stderr, "%s: no session kind '%s'\n", prog, optarg);
+				usage(stderr, 2);
+			}
+			break;
 		case OPT_HELP: usage(stdout, 0); break;
 		default: usage(stderr, 2);
 		}
@@ -429,7 +441,10 @@ static void build_conversation(struct client *c)
 }
 
 /* Something that keeps the server busy on this connection's behalf, for a
- * client that is about to leave. */
+ * client that is about to leave. An hour's /sleep only for a client that
+ * leaves with a reset: after a plain close() (a FIN) the server cannot know
+ * the client is gone rather than half-closed, so it rightly keeps the
+ * connection until the reply it owes is sent. */
 static void in_flight(struct client *c)
 {
 	static const char *const busy[] = {
@@ -437,7 +452,7 @@ static void in_flight(struct client *c)
 		"/run sh -c sleep\t2&", "/resolve a.test", "/lookup localhost",
 	};
 	size_t last = opt.step >= 8 ? 7 : opt.step >= 7 ? 5 : opt.step >= 4 ? 3 : 1;
-	const char *line = busy[pick(0, last)];
+	const char *line = busy[pick(c->abrupt ? 0 : 1, last)];
 	out_add(c, line, strlen(line));
 	out_add(c, "\n", 1);
 }
@@ -498,12 +513,12 @@ static void build_session(struct client *c)
 		break;
 	}
 	case HALFCLOSE_RESET:
+		c->abrupt = true;
 		out_add(c, "hello\n", 6);
 		in_flight(c);
 		c->noread = true;
 		c->half_close = true;
 		c->ending = END_LEAVE;
-		c->abrupt = true;
 		c->delay_ms = pick(0, 100);
 		break;
 	case RESET:
@@ -540,6 +555,7 @@ static void build_session(struct client *c)
 		break;
 	}
 	default: /* VANISH */
+		c->abrupt = chance(50);
 		switch (pick(0, 3)) {
 		case 0: break;                                  /* connect, close */
 		case 1: out_add(c, "/sle", 4); break;           /* mid-command */
@@ -552,7 +568,6 @@ static void build_session(struct client *c)
 		c->noread = chance(50);
 		c->unchecked = !c->noread;      /* reads, and checks nothing */
 		c->ending = END_LEAVE;
-		c->abrupt = chance(50);
 		c->delay_ms = pick(0, 300);
 		break;
 	}
@@ -562,6 +577,8 @@ static void build_session(struct client *c)
 
 static enum kind pick_kind(void)
 {
+	if (opt.kind >= 0)
+		return (enum kind)opt.kind;
 	unsigned total = 0;
 	for (int k = 0; k < KINDS; k++)
 		total += kind_mix[k].since <= opt.step ? kind_mix[k].weight : 0;
