@@ -171,3 +171,27 @@ trace_of_n_ticks() {
 	run "$TIMELINE" "$FIXTURE" --from 10 --to 5
 	[ "$status" -eq 1 ]
 }
+
+@test "timeline: a real run of the newest step, /work 100 on a pool lane and /block 100 on the loop" {
+	"$STEP_BIN" --help 2>&1 | grep -q -- --trace-events || skip "$STEP has no --trace-events yet"
+	local json=$BATS_TEST_TMPDIR/run.json probe worker
+	start_server --trace-events "$json"
+	connect_fd probe
+	connect_fd worker
+	say "$worker" "/work 100"
+	hear "$worker" 10
+	say "$probe" "/block 100"
+	hear "$probe" 10
+	# The reply to one more command means every earlier tick is in the file.
+	say "$probe" "/stats"
+	hear "$probe" 10
+	kill_started
+	run "$TIMELINE" "$json" -o "$BATS_TEST_TMPDIR/run.svg"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	svg=$(cat "$BATS_TEST_TMPDIR/run.svg")
+	grep -q 'data-lane="loop"' <<<"$svg"
+	grep -q 'data-lane="pool-1"' <<<"$svg"
+	grep -Eq '<rect class="job" [^>]*><title>/work 100 · 10[0-9] ms' <<<"$svg"
+	grep -Eq '<rect class="io" [^>]*><title>io fd [0-9]+ \(conn\) · 10[0-9] ms' <<<"$svg"
+}

@@ -73,3 +73,32 @@ wait_stat() {
 proc() {
 	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
 }
+
+# trace_opts NAME PROGRAM — sets TRACE_OPTS to the options that record
+# PROGRAM's run as $LIB_TRACES/NAME.json (--trace-events, steps 02-08), or to
+# nothing when LIB_TRACES is unset or PROGRAM has no such option.
+trace_opts() {
+	TRACE_OPTS=()
+	[ -n "${LIB_TRACES:-}" ] || return 0
+	if "$2" --help 2>&1 | grep -q -- --trace-events; then
+		mkdir -p "$LIB_TRACES"
+		TRACE_OPTS=(--trace-events "$LIB_TRACES/$1.json")
+	fi
+}
+
+# trace_sync FD — asks for /stats on FD and reads the reply: the server must
+# then have finished every earlier tick and gone back to epoll_wait(), which is
+# when a --trace-events file is written. A server stopped right after the reply
+# to its last command may die before it gets there, and lose that tick.
+trace_sync() {
+	ask "$1" /stats
+	answer "$1" >/dev/null
+}
+
+# draw_trace NAME TITLE — draws $LIB_TRACES/NAME.json as NAME.svg beside it
+# (tools/timeline); prints the SVG's path, or nothing when there is no trace.
+draw_trace() {
+	[ -n "${LIB_TRACES:-}" ] && [ -s "$LIB_TRACES/$1.json" ] || return 0
+	"$KIT/tools/timeline" "$LIB_TRACES/$1.json" --title "$2" -o "$LIB_TRACES/$1.svg" &&
+		echo "${LIB_TRACES#"$KIT"/}/$1.svg"
+}
