@@ -4,7 +4,8 @@
 #   make test            run every bats suite against every step it applies to
 #   make test STEP=05    one step only (still with every earlier step's suites)
 #   make diff STEP=05    what step 05 adds to step 04: the lesson, as a diff
-#   make demo            the guided tour of all eight steps
+#   make demo            the guided tour of all eight steps (its timelines: build/demo/)
+#   make pictures        pictures/: the 10,000-connection chart and the demo's timelines
 #   make slides          the talk, slides.md, as slides.html (and slides.pdf): Marp, `npm ci` first
 #   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
 #   make fuzz            fuzz 08's DNS reply parser for FUZZ_SECONDS (default 30)
@@ -37,6 +38,9 @@ diff:
 
 demo: all
 	@tools/demo
+
+pictures: all
+	@tools/pictures
 
 slides:
 	@tools/slides
