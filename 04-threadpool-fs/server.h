@@ -37,10 +37,13 @@ enum input_state {
 struct conn;
 
 /* Every pool job a command starts begins with this. If the client goes away
- * while the job runs, `conn` becomes NULL and the job only cleans up. */
+ * while the job runs, `conn` becomes NULL and the job only cleans up. A
+ * request that waits on the socket instead, with no job in flight, sets
+ * `abandon`: conn_close() calls it, as nothing else would free the request. */
 struct request {
 	struct work work;
 	struct conn *conn;
+	void (*abandon)(struct request *r);
 };
 
 /* One client. An idle connection is just this struct: the buffers below are

@@ -8,6 +8,8 @@
  * 1 GiB file never sits in memory, and a slow client slows the reads.
  *
  * PATH must stay below --root: no absolute paths, no '..', and no symlink out.
+ * The file is confined before it is opened, so a link to a device or a FIFO
+ * outside the root is refused without the side effects of opening it.
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -21,7 +23,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "loop.h"
 #include "pool.h"
@@ -41,7 +45,8 @@ struct cat {
 	off_t size;             /* fixed at open: a growing file sends no more */
 	off_t offset;           /* bytes sent so far */
 	char *chunk;
-	ssize_t chunk_len;
+	ssize_t chunk_len;      /* read and not yet sent; <= 0: the read failed */
+	bool in_flight;         /* a pool job runs: its done callback frees us */
 	char path[];            /* as the client wrote it, for error lines */
 };
 
@@ -69,9 +74,19 @@ static const char *path_refusal(const char *path)
 	return NULL;
 }
 
-/* Is the file we really opened below the root? /proc/self/fd/N names it with
- * every symlink resolved, so a link that leads out is caught, and there is no
- * window for the link to change between the check and the open. */
+/* The client has gone (conn_close()). A job in flight frees K once it is
+ * done; between jobs, waiting for the socket, nothing else would: free it now. */
+static void cat_abandon(struct request *r)
+{
+	struct cat *k = (struct cat *)r;
+	if (!k->in_flight)
+		cat_free(k);
+}
+
+/* Is the file FD found below the root? /proc/self/fd/N names it with every
+ * symlink resolved, so a link that leads out is caught, and there is no window
+ * for the link to change between the check and the open: the file is reopened
+ * through the fd, not through its path. */
 static bool inside_root(int fd)
 {
 	char link[64], real[PATH_MAX];
@@ -84,6 +99,69 @@ static bool inside_root(int fd)
 	return strncmp(real, root_path, len) == 0 && (len == 1 || real[len] == '/');
 }
 
+/* Finds PATH below the root as an O_PATH fd: a handle that reads nothing, so
+ * finding a tty, a device or a FIFO has none of the side effects opening one
+ * has. Linux 5.6+ confines the lookup itself: with RESOLVE_BENEATH a symlink
+ * or a magic link leading out fails with EXDEV or ELOOP. glibc has no wrapper
+ * for openat2, hence syscall(). An older kernel says ENOSYS (a container's
+ * seccomp filter that predates it may say EPERM): then the file found is
+ * checked afterwards. Returns the fd, or -1 with errno set (EXDEV: outside). */
+static int find_beneath(const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC,
+				.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+	int fd = (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd;
+	fd = openat(root_fd, path, O_PATH | O_CLOEXEC);
+	if (fd >= 0 && !inside_root(fd)) {
+		close(fd);
+		errno = EXDEV;
+		return -1;
+	}
+	return fd;
+}
+
+/* Opens for reading the very file PATH_FD found (whatever its path names by
+ * now). O_NOCTTY, belt and braces: only a regular file gets this far. */
+static int reopen_for_reading(int path_fd)
+{
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", path_fd);
+	return open(link, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+}
+
+/* A file whose size says 0 may have content all the same: /proc and sysfs
+ * make theirs up as it is read. So it is read to its end now, up to one chunk,
+ * and the header's SIZE is what was read; a longer one is refused rather than
+ * announced as something it is not. */
+static void read_sizeless(struct cat *k)
+{
+	size_t got = 0;
+	if ((k->chunk = malloc(CHUNK + 1)) == NULL) {
+		k->err = ENOMEM;
+		return;
+	}
+	for (;;) {
+		ssize_t n = read(k->fd, k->chunk + got, CHUNK + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			k->err = errno;
+			return;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > CHUNK) {
+			k->why = "size unknown and over 65536 bytes";
+			return;
+		}
+	}
+	k->size = (off_t)got;
+	k->chunk_len = (ssize_t)got;
+}
+
 /* ---- pool jobs: they run on a pool thread and touch only their struct cat - */
 
 static void cat_open_work(struct work *w)
@@ -91,21 +169,27 @@ static void cat_open_work(struct work *w)
 	struct cat *k = (struct cat *)w;
 	struct stat st;
 
-	/* O_NONBLOCK: opening a FIFO would otherwise wait for a writer. */
-	k->fd = openat(root_fd, k->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (k->fd < 0) {
-		k->err = errno;
-	} else if (!inside_root(k->fd)) {
-		k->why = "outside the root";
-	} else if (fstat(k->fd, &st) != 0) {
-		k->err = errno;
-	} else if (S_ISDIR(st.st_mode)) {
-		k->err = EISDIR;
-	} else if (!S_ISREG(st.st_mode)) {
-		k->why = "not a regular file";
-	} else {
-		k->size = st.st_size;
+	int path_fd = find_beneath(k->path);
+	if (path_fd < 0) {
+		if (errno == EXDEV)
+			k->why = "outside the root";
+		else
+			k->err = errno;
+		return;
 	}
+	if (fstat(path_fd, &st) != 0)
+		k->err = errno;
+	else if (S_ISDIR(st.st_mode))
+		k->err = EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		k->why = "not a regular file";          /* refused unopened */
+	else if ((k->fd = reopen_for_reading(path_fd)) < 0)
+		k->err = errno;
+	else if (st.st_size == 0)
+		read_sizeless(k);
+	else
+		k->size = st.st_size;
+	close(path_fd);
 }
 
 static void cat_read_work(struct work *w)
@@ -138,6 +222,7 @@ static void cat_finish(struct cat *k, struct conn *c)
 static void cat_next(struct conn *c)
 {
 	struct cat *k = (struct cat *)c->req;
+	k->in_flight = true;
 	if (pool_submit(&loop, &k->req.work, cat_read_work, cat_read_done) != 0) {
 		c->req = NULL;
 		cat_free(k);
@@ -145,14 +230,9 @@ static void cat_next(struct conn *c)
 	}
 }
 
-static void cat_read_done(struct work *w)
+/* A chunk has been read: send it, then read the next once the socket takes it. */
+static void cat_send(struct cat *k, struct conn *c)
 {
-	struct cat *k = (struct cat *)w;
-	struct conn *c = k->req.conn;
-	if (c == NULL) {                /* the client went away meanwhile */
-		cat_free(k);
-		return;
-	}
 	if (k->chunk_len <= 0) {
 		/* The file shrank (or the disk failed) after we promised SIZE
 		 * bytes: closing is the only honest answer, a short body. */
@@ -176,10 +256,23 @@ static void cat_read_done(struct work *w)
 		c->on_drain = cat_next;         /* backpressure: wait for the socket */
 }
 
+static void cat_read_done(struct work *w)
+{
+	struct cat *k = (struct cat *)w;
+	struct conn *c = k->req.conn;
+	k->in_flight = false;
+	if (c == NULL) {                /* the client went away meanwhile */
+		cat_free(k);
+		return;
+	}
+	cat_send(k, c);
+}
+
 static void cat_open_done(struct work *w)
 {
 	struct cat *k = (struct cat *)w;
 	struct conn *c = k->req.conn;
+	k->in_flight = false;
 	if (c == NULL) {
 		cat_free(k);
 		return;
@@ -192,6 +285,8 @@ static void cat_open_done(struct work *w)
 	conn_reply(c, "file %lld", (long long)k->size);
 	if (k->size == 0)
 		cat_finish(k, c);
+	else if (k->chunk_len > 0)
+		cat_send(k, c);         /* read already: it had no size (/proc) */
 	else
 		cat_next(c);
 }
@@ -213,6 +308,8 @@ void command_cat(struct conn *c, const char *path)
 	strcpy(k->path, path);
 	k->fd = -1;
 	k->req.conn = c;
+	k->req.abandon = cat_abandon;
+	k->in_flight = true;
 	if (pool_submit(&loop, &k->req.work, cat_open_work, cat_open_done) != 0) {
 		conn_reply(c, "error: cat %s: cannot start the thread pool: %s", path,
 			   strerror(errno));

@@ -55,14 +55,18 @@ static void on_conn_closed(struct handle *h)
 }
 
 /* Closes C now; its memory goes once the loop is done with it (close phase).
- * A pool job still running for C is told, and cleans up on its own. */
+ * A pool job still running for C is told, and cleans up on its own; a
+ * request waiting on the socket instead is abandoned: it frees itself now. */
 void conn_close(struct conn *c)
 {
 	if (c->closed)
 		return;
 	c->closed = true;
-	if (c->req != NULL)
+	if (c->req != NULL) {
 		c->req->conn = NULL;
+		if (c->req->abandon != NULL)
+			c->req->abandon(c->req);
+	}
 	if (c->run != NULL)
 		run_abandon(c->run);
 	if (c->resolve != NULL)

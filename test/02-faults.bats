@@ -4,8 +4,6 @@
 
 load helpers
 
-fd_count() { ls /proc/"$1"/fd | wc -l; }
-
 @test "20,000 connect/echo/close cycles: no fd and no memory growth" {
 	not_under_sanitizer "it measures the server's memory (RSS)"
 	${CC:-cc} -std=c11 -O2 -o "$BATS_TEST_TMPDIR/churn" "$KIT_ROOT/test/unit/churn.c"

@@ -250,3 +250,83 @@ queued_times() {
 	[ "$status" -eq 1 ]
 	[[ $output == *"cannot use --root"* ]]
 }
+
+@test "/cats abandoned by a reset while they wait for the socket: every fd comes back" {
+	head -c 20000000 /dev/zero >"$ROOT/big"
+	start_server --root "$ROOT"
+	local probe base
+	connect_fd probe
+	say "$probe" "/work 0"
+	hear "$probe"                                   # the pool is up
+	base=$(fd_count "$SERVER_PID")
+	stalled_clients 5 "/cat big"
+	# Each holds its socket and its file; then no pool job is left in flight:
+	# all five wait for their client to read.
+	wait_for 10 '[ "$(fd_count "$SERVER_PID")" -eq $((base + 10)) ]'
+	wait_for 10 '[ "$(stats_value "$probe" pool_running)" -eq 0 ] &&
+		     [ "$(stats_value "$probe" pool_queued)" -eq 0 ]'
+	vanish_all
+	wait_for 10 '[ "$(fd_count "$SERVER_PID")" -le "$base" ]'
+	[ "$(stats_value "$probe" conns)" -eq 1 ]
+}
+
+# fifo_writer FIFO MARKER — a writer blocked in open() on FIFO until some reader
+# opens it (even for a moment); then it creates MARKER. Waits until it blocks.
+fifo_writer() {
+	bg bash -c 'exec 3>"$1"; : >"$2"' _ "$1" "$2"
+	local pid=${BG_PIDS[-1]}
+	wait_for 5 '[ "$(cat /proc/$pid/wchan 2>/dev/null)" = wait_for_partner ]'
+}
+
+@test "/cat refuses a link to a FIFO without opening it, inside the root or out" {
+	mkfifo "$BATS_TEST_TMPDIR/outside/fifo"
+	ln -s ../outside/fifo "$ROOT/to-fifo"
+	fifo_writer "$BATS_TEST_TMPDIR/outside/fifo" "$BATS_TEST_TMPDIR/opened-outside"
+	fifo_writer "$ROOT/fifo" "$BATS_TEST_TMPDIR/opened-inside"
+	start_server --root "$ROOT"
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/cat to-fifo\n/cat fifo'
+	[ "${lines[0]}" = "error: cat to-fifo: outside the root" ]
+	[ "${lines[1]}" = "error: cat fifo: not a regular file" ]
+	# An open() would have released the writers at once: give them a second.
+	if wait_for 1 '[ -e "$BATS_TEST_TMPDIR/opened-outside" ] ||
+		       [ -e "$BATS_TEST_TMPDIR/opened-inside" ]' 2>/dev/null; then
+		ls "$BATS_TEST_TMPDIR"/opened-*
+		echo "the server opened a FIFO"
+		return 1
+	fi
+	# The witness works: a reader's open() does release a writer.
+	exec {r}<"$ROOT/fifo"
+	wait_for 5 '[ -e "$BATS_TEST_TMPDIR/opened-inside" ]'
+	exec {r}<&-
+}
+
+@test "/cat: a symlink that goes up and stays inside the root works; one out does not" {
+	ln -s ../inside-link "$ROOT/sub/back"
+	ln -s "$BATS_TEST_TMPDIR/outside/secret" "$ROOT/absolute-out"
+	start_server --root "$ROOT"
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/cat sub/back\n/cat absolute-out'
+	[ "${lines[0]}" = "file 6" ]
+	[ "${lines[1]}" = "hello" ]
+	[ "${lines[2]}" = "error: cat absolute-out: outside the root" ]
+}
+
+@test "/cat of a /proc file, whose size says 0: the header counts the bytes sent" {
+	start_server --root /proc/self
+	local got=$BATS_TEST_TMPDIR/got n
+	"$CLIENT" -p "$PORT" -t 5000 <<<"/cat status" >"$got"
+	[[ $(head -n 1 "$got") =~ ^file\ ([0-9]+)$ ]]
+	n=${BASH_REMATCH[1]}
+	echo "header: file $n"
+	[ "$n" -gt 0 ]
+	[ "$(tail -n +2 "$got" | wc -c)" -eq "$n" ]
+	[[ $(sed -n 2p "$got") == Name:* ]]
+}
+
+@test "/cat of a sizeless file longer than 64 KiB is refused, not announced empty" {
+	[ "$(head -c 70000 /proc/kallsyms 2>/dev/null | wc -c)" -eq 70000 ] ||
+		skip "no readable /proc/kallsyms over 64 KiB here"
+	start_server --root /proc
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/cat kallsyms\nstill here'
+	[ "${lines[0]}" = "error: cat kallsyms: size unknown and over 65536 bytes" ]
+	[ "${lines[1]}" = "still here" ]
+}

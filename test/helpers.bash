@@ -150,6 +150,7 @@ threads_of() {
 	echo "$n"
 }
 rss_kb_of() { proc_field "$1" VmRSS; }
+fd_count() { ls /proc/"$1"/fd | wc -l; }   # fd_count PID -> open fds
 
 # cpu_ticks PID — user+system CPU time used so far, in clock ticks.
 cpu_ticks() {
@@ -256,6 +257,38 @@ resettable_client() {
 }
 vanish() {
 	exec {RESET_W}>&-               # stdin EOF: the client resets and exits
+}
+
+# stalled_clients N 'COMMAND' [CLIENT OPTION...] — N clients that send COMMAND
+# with a 4 KiB receive buffer and never read, so the server's replies to them
+# stall; the fds that feed their stdin go to the array STALLED_W.
+# vanish_all: every one of them closes with a reset.
+stalled_clients() {
+	local n=$1 cmd=$2 i fifo w
+	shift 2
+	STALLED_W=()
+	for i in $(seq 1 "$n"); do
+		fifo=$BATS_TEST_TMPDIR/stalled.$i.fifo
+		rm -f "$fifo"
+		mkfifo "$fifo"
+		exec {w}<>"$fifo"
+		(       # a client holding a write end would never see its EOF
+			for x in "${STALLED_W[@]}" "$w"; do
+				eval "exec $x>&-"
+			done
+			exec "$CLIENT" -p "$PORT" --no-read --reset --rcvbuf 4096 -t 30000 "$@"
+		) <"$fifo" >/dev/null 3>&- &
+		BG_PIDS+=($!)
+		printf '%s\n' "$cmd" >&"$w"
+		STALLED_W+=("$w")
+	done
+}
+vanish_all() {
+	local w
+	for w in "${STALLED_W[@]}"; do
+		exec {w}>&-
+	done
+	STALLED_W=()
 }
 
 # busy_conn VAR "/sleep 600" — a connection whose command is surely in flight

@@ -13,12 +13,14 @@
  * server sends until the server closes too; then it exits 0. A reset from the
  * server counts as its close, and is silent: the suites compare our output.
  *
- * Usage: client [-h HOST] -p PORT [-t MS] [--no-read] [--reset]
+ * Usage: client [-h HOST] -p PORT [-t MS] [--no-read] [--reset] [--rcvbuf BYTES]
  *   -h HOST    numeric IPv4 address or "localhost" (default 127.0.0.1)
  *   -p PORT    port to connect to
  *   -t MS      give up after MS ms with nothing happening: exit 3
  *   --no-read  never read the socket: a client that sends but never reads
  *   --reset    after stdin EOF, end with a reset (RST) instead of a FIN
+ *   --rcvbuf BYTES  a small receive buffer (SO_RCVBUF), so the server's
+ *              sends stall early: a slow client on a slow link
  * Exit status: 0 the server closed, 1 cannot connect (or an I/O error), 2 usage,
  * 3 timeout.
  */
@@ -54,6 +56,7 @@ enum {
 	EXIT_TIMEOUT = 3,
 	OPT_NO_READ = 256,      /* long options only: past every char value */
 	OPT_RESET,
+	OPT_RCVBUF,
 	OPT_HELP,
 };
 
@@ -71,6 +74,7 @@ struct options {
 	long timeout_ms;        /* -1: wait forever */
 	bool no_read;
 	bool reset;
+	long rcvbuf;            /* 0: the kernel's default */
 };
 
 /* Bytes read from one fd, waiting to be written to another: data[start, end). */
@@ -97,12 +101,13 @@ static struct session sess;
 static void usage(FILE *to, int status)
 {
 	fprintf(to,
-		"usage: %s [-h HOST] -p PORT [-t MS] [--no-read] [--reset]\n"
+		"usage: %s [-h HOST] -p PORT [-t MS] [--no-read] [--reset] [--rcvbuf BYTES]\n"
 		"  -h HOST    numeric IPv4 address or localhost (default 127.0.0.1)\n"
 		"  -p PORT    port to connect to\n"
 		"  -t MS      exit 3 after MS ms with nothing happening (default: never)\n"
 		"  --no-read  never read from the socket; after stdin EOF, stay connected\n"
 		"  --reset    after stdin EOF, close with a reset (RST) instead of a FIN\n"
+		"  --rcvbuf BYTES  ask for a receive buffer of BYTES (SO_RCVBUF)\n"
 		"  --help     show this help\n",
 		prog);
 	exit(status);
@@ -124,6 +129,7 @@ static void parse_args(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "no-read", no_argument, NULL, OPT_NO_READ },
 		{ "reset", no_argument, NULL, OPT_RESET },
+		{ "rcvbuf", required_argument, NULL, OPT_RCVBUF },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0, 0, 0, 0 },
 	};
@@ -146,6 +152,12 @@ static void parse_args(int argc, char **argv)
 			break;
 		case OPT_NO_READ: opt.no_read = true; break;
 		case OPT_RESET: opt.reset = true; break;
+		case OPT_RCVBUF:
+			if (!parse_long(optarg, 1, 64L * 1024 * 1024, &opt.rcvbuf)) {
+				fprintf(stderr, "%s: bad --rcvbuf '%s'\n", prog, optarg);
+				usage(stderr, EXIT_USAGE);
+			}
+			break;
 		case OPT_HELP: usage(stdout, 0); break;
 		default: usage(stderr, EXIT_USAGE);
 		}
@@ -179,6 +191,10 @@ static int connect_to(const char *host, long port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket: %s", strerror(errno));
+	/* Before connect(): the window offered in the handshake depends on it. */
+	int rcvbuf = (int)opt.rcvbuf;
+	if (rcvbuf > 0 && setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf) != 0)
+		die("setsockopt SO_RCVBUF: %s", strerror(errno));
 	int err = 0;
 	if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
 		err = errno;
