@@ -169,13 +169,18 @@ void signal_stop(struct signal_handle *s);
 /* "SIGTERM" for SIGTERM, and so on. */
 const char *signal_name(int signum);
 
-/* Runs FILE (looked up in PATH) with ARGV, its fds 0, 1, 2 set to STDIO; CB runs
- * on the loop thread once it has ended. Returns 0, or -1 with errno set: fork()
- * failed, or the exec did (ENOENT, EACCES...), and then no child is left over. */
+/* Runs FILE (looked up in PATH) with ARGV, its fds 0, 1, 2 set to STDIO, in a
+ * process group of its own; CB runs on the loop thread once it has ended.
+ * Returns 0, or -1 with errno set: fork() failed, or the exec did (ENOENT,
+ * EACCES...), and then no child is left over. */
 int process_spawn(struct loop *l, struct process *p, const char *file, char *const argv[],
 		  const int stdio[3], process_exit_cb cb);
 /* Sends SIGNUM to P's child, if it has not been reaped yet. */
 int process_kill(struct process *p, int signum);
+/* Sends SIGNUM to P's whole process group: the child and whatever it started
+ * that stayed in its group. Still works once the child has been reaped, while
+ * any of the others remains. Returns 0, or -1 with errno set (ESRCH). */
+int process_kill_group(struct process *p, int signum);
 
 void timer_init(struct loop *l, struct timer *t, timer_cb cb);
 /* Fires CB after TIMEOUT ms, then every REPEAT ms if REPEAT > 0; a deadline

@@ -285,8 +285,8 @@ static void on_shutdown_timeout(struct timer *t)
 	(void)t;
 	fprintf(stderr, "%s: shutdown timeout: closing %lu connection%s\n", prog,
 		conn_count, conn_count == 1 ? "" : "s");
-	conn_close_all();
-	run_signal_all(SIGKILL);        /* a child that ignored SIGTERM */
+	run_signal_all(SIGKILL);        /* a group that ignored SIGTERM, while all are listed */
+	conn_close_all();               /* ...and the pipes its members held */
 	if (loop.active_reqs > 0) {
 		fprintf(stderr, "%s: %u pool job%s still running: exiting now\n", prog,
 			loop.active_reqs, loop.active_reqs == 1 ? "" : "s");

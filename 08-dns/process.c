@@ -2,11 +2,14 @@
  * process.c — process handles: start a program, hear when it ends.
  *
  * Starting: fork(), then in the child put the given fds on 0, 1 and 2, reset
- * the signal dispositions and mask, and execvp(). Every other fd of ours is
- * close-on-exec, so the child sees only 0, 1 and 2. Did the exec work? The child
- * holds the write end of an "error pipe", itself close-on-exec: a successful
- * exec closes it (the parent reads EOF); a failed one writes errno into it
- * first. So process_spawn() can say "No such file or directory" itself.
+ * the signal dispositions and mask, and execvp(). Each child leads a process
+ * group of its own, as a shell puts each job in one: `sh -c 'sleep 60 &'`
+ * leaves a grandchild holding the child's output pipe, and signalling the group
+ * reaches it too. Every other fd of ours is close-on-exec, so the child sees
+ * only 0, 1 and 2. Did the exec work? The child holds the write end of an
+ * "error pipe", itself close-on-exec: a successful exec closes it (the parent
+ * reads EOF); a failed one writes errno into it first. So process_spawn() can
+ * say "No such file or directory" itself.
  *
  * Ending: the kernel sends SIGCHLD, which arrives through signal.c on an
  * internal, unref'd signal handle. SIGCHLDs coalesce (two children ending
@@ -40,6 +43,7 @@ static void child(const char *file, char *const argv[], const int stdio[3], int 
 	struct sigaction dfl;
 	sigset_t none;
 
+	setpgid(0, 0);          /* the parent does it too: whoever runs first */
 	memset(&dfl, 0, sizeof dfl);
 	dfl.sa_handler = SIG_DFL;
 	/* Our handlers would be reset by exec anyway, but an ignored signal
@@ -132,6 +136,9 @@ int process_spawn(struct loop *l, struct process *p, const char *file, char *con
 		errno = fork_errno;
 		return -1;
 	}
+	/* So the group exists as soon as we return, even if the child has not
+	 * run yet. (EACCES: it has exec'd already, having done it itself.) */
+	setpgid(pid, pid);
 
 	close(errpipe[1]);
 	int child_errno;
@@ -165,6 +172,16 @@ int process_kill(struct process *p, int signum)
 		return -1;
 	}
 	return kill(p->pid, signum);
+}
+
+/* The group's id is the child's pid, and the kernel hands out no pid that still
+ * names a group: so once the child is reaped, the group can still be signalled
+ * while any member lives. Once it is empty too, the id is free for reuse like
+ * any pid: signal a group only while some of it may remain (run.c: while the
+ * child's pipes are open). */
+int process_kill_group(struct process *p, int signum)
+{
+	return kill(-p->pid, signum);
 }
 
 /* The child was reaped, or handle_close() was called: off the list. */

@@ -6,7 +6,8 @@
  * and stderr are pipes whose read ends the loop watches like any socket, and
  * every byte goes to the client as soon as it arrives. When the child has ended
  * and both pipes are at EOF, one last line says how: `exit N` or
- * `killed by SIGNAME`. If the client goes away first, the child gets SIGTERM.
+ * `killed by SIGNAME`. If the client goes away first, the pipes are closed and
+ * the child's process group gets SIGTERM: the child and what it started.
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -37,7 +38,7 @@ enum {
 struct run {
 	struct process proc;
 	struct io out, err;     /* read ends of the child's stdout and stderr */
-	struct conn *conn;      /* NULL once the client has gone */
+	struct conn *conn;      /* NULL once the client has gone, and the pipes too */
 	struct run *prev, *next;        /* every running /run, for shutdown */
 	int open_handles;       /* freed when the last one has closed */
 	bool exited;
@@ -130,12 +131,12 @@ static void on_pipe_readable(struct io *w, uint32_t events)
 		return;
 	}
 	struct conn *c = r->conn;
-	if (c == NULL)
-		return;         /* the client has gone: drain, so the child never blocks */
 	r->wrote_any = true;
 	r->last = read_buf[n - 1];
-	if (conn_write(c, read_buf, (size_t)n) != 0)
+	if (conn_write(c, read_buf, (size_t)n) != 0) {
+		conn_close(c);  /* a reset, say: run_abandon() closes this pipe */
 		return;
+	}
 	if (!conn_drained(c)) {
 		/* Backpressure: stop reading; the pipe fills and the child's
 		 * write() blocks until the client catches up. */
@@ -241,17 +242,26 @@ void command_run_child(struct conn *c, const char *args)
 	free(r);
 }
 
-/* The client has gone: its child is told to stop, and reaped when it does. */
+/* The client has gone. Its child's group is told to stop; nobody wants the
+ * output any more, so the pipes close now: a paused pipe would otherwise never
+ * be read to its EOF, and a grandchild holding one (`sleep 60 &`) could keep
+ * the run alive for good. A child still writing gets SIGPIPE, as in a shell
+ * pipeline whose reader left. The child is reaped when it ends. */
 void run_abandon(struct run *r)
 {
 	r->conn = NULL;
-	process_kill(&r->proc, SIGTERM);
+	process_kill_group(&r->proc, SIGTERM);
+	close_pipe(&r->out);
+	close_pipe(&r->err);
+	run_maybe_finish(r);    /* the child may have ended already */
 }
 
-/* Shutdown: SIGTERM asks every child to stop (their clients hear `killed by
- * SIGTERM`); at the shutdown timeout, SIGKILL insists. */
+/* Shutdown: SIGTERM asks every child's group to stop (their clients hear
+ * `killed by SIGTERM`); at the shutdown timeout, SIGKILL insists. A run whose
+ * child has ended but whose pipes a grandchild holds is still listed, and so
+ * its group is signalled too. */
 void run_signal_all(int signum)
 {
 	for (struct run *r = runs; r != NULL; r = r->next)
-		process_kill(&r->proc, signum);
+		process_kill_group(&r->proc, signum);
 }

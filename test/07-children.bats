@@ -200,3 +200,129 @@ children_of() {     # children_of PID -> their PIDs, one per line
 	run timeout 20 "$BATS_TEST_TMPDIR/spawn" cloexec
 	[ "$output" = "one=[to-stdout] two=[to-stderr] exit=0" ]
 }
+
+# loop_idle — over a second the server uses (almost) no CPU: nothing spins.
+loop_idle() {
+	local t0 t1
+	t0=$(cpu_ticks "$SERVER_PID")
+	sleep 1         # CPU over an interval is what is measured
+	t1=$(cpu_ticks "$SERVER_PID")
+	echo "CPU over 1 s: $((t1 - t0)) ticks"
+	[ $((t1 - t0)) -lt 10 ]
+}
+
+# marked GRANDCHILD_MARK — the live processes whose environment carries MARK.
+marked() {
+	grep -lsa "KIT_MARK=$1" /proc/[0-9]*/environ | cut -d/ -f3 || true
+}
+
+# A /run script that leaves a grandchild holding its output pipe, and exits:
+# behind [--ignore-term] — the grandchild (a sleep) carries KIT_MARK=$MARK.
+write_behind() {
+	MARK=$BATS_TEST_TMPDIR/mark
+	{
+		echo '#!/bin/sh'
+		[ "${1:-}" = --ignore-term ] && echo "trap '' TERM"
+		echo "KIT_MARK='$MARK' sleep 30 &"
+		echo 'echo started'
+	} >"$BIN/behind"
+	chmod +x "$BIN/behind"
+}
+
+@test "a child abandoned while its output is paused: its pipes close, nothing is left" {
+	start_runner --allow yes
+	local probe base child
+	connect_fd probe
+	base=$(fd_count "$SERVER_PID")
+	stalled_clients 1 "/run yes"
+	wait_for 5 '[ -n "$(children_of "$SERVER_PID")" ]'
+	child=$(children_of "$SERVER_PID")
+	# The client reads nothing: the server stops reading the pipes, and yes
+	# blocks in write().
+	wait_for 10 '[[ $(cat /proc/$child/wchan) == *pipe_write* ]]'
+	vanish_all
+	wait_for 10 '[ "$(fd_count "$SERVER_PID")" -le "$base" ]'
+	wait_for 5 '[ -z "$(children_of "$SERVER_PID")" ]'
+	[ ! -e "/proc/$child" ]
+	[ "$(stats_value "$probe" children)" -eq 0 ]
+	[ "$(stats_value "$probe" conns)" -eq 1 ]
+	loop_idle
+}
+
+@test "a client that half-closes during /run yes, then vanishes: its child is ended" {
+	start_runner --allow yes
+	local probe base child client
+	connect_fd probe
+	base=$(fd_count "$SERVER_PID")
+	# It reads (the output flows, nothing waits for the socket) after its FIN.
+	bg "$CLIENT" -p "$PORT" -t 30000 <<<"/run yes" >/dev/null
+	client=${BG_PIDS[-1]}
+	wait_for 5 '[ -n "$(children_of "$SERVER_PID")" ]'
+	child=$(children_of "$SERVER_PID")
+	kill -9 "$client"       # gone: its kernel answers the next bytes with a reset
+	wait_for 10 '! [ -e "/proc/$child" ]'
+	wait_for 10 '[ "$(fd_count "$SERVER_PID")" -le "$base" ]'
+	[ -z "$(children_of "$SERVER_PID")" ]
+	[ "$(stats_value "$probe" conns)" -eq 1 ]
+	loop_idle
+}
+
+@test "each child leads its own process group" {
+	start_runner --allow sleep
+	local fd child
+	connect_fd fd
+	say "$fd" "/run sleep 30"
+	wait_for 5 '[ -n "$(children_of "$SERVER_PID")" ]'
+	child=$(children_of "$SERVER_PID")
+	[ "$(ps -o pgid= -p "$child" | tr -d ' ')" -eq "$child" ]
+}
+
+@test "a client that vanishes while a grandchild holds the pipe: all of it ends" {
+	write_behind
+	start_runner --allow behind
+	local probe base
+	connect_fd probe
+	base=$(fd_count "$SERVER_PID")
+	resettable_client "/run behind"
+	wait_for 5 '[ -n "$(marked "$MARK")" ]'
+	vanish
+	wait_for 10 '[ -z "$(marked "$MARK")" ]'
+	wait_for 10 '[ "$(fd_count "$SERVER_PID")" -le "$base" ]'
+	[ -z "$(children_of "$SERVER_PID")" ]
+	[ "$(stats_value "$probe" conns)" -eq 1 ]
+	loop_idle
+}
+
+@test "shutdown with a grandchild holding the pipe: its group is told, exit 0" {
+	write_behind
+	start_runner --allow behind
+	local fd
+	connect_fd fd
+	say "$fd" "/run behind"
+	expect_line "$fd" "started"
+	wait_for 5 '[ -n "$(marked "$MARK")" ]'
+	kill -TERM "$SERVER_PID"
+	expect_line "$fd" "exit 0"
+	wait_server_exit 5
+	[ "$SERVER_STATUS" -eq 0 ]
+	wait_for 5 '[ -z "$(marked "$MARK")" ]'
+}
+
+@test "--shutdown-timeout bounds a shutdown whose grandchild ignores SIGTERM" {
+	write_behind --ignore-term
+	start_runner --allow behind --shutdown-timeout 1000
+	local fd t0 t1
+	connect_fd fd
+	say "$fd" "/run behind"
+	expect_line "$fd" "started"
+	wait_for 5 '[ -n "$(marked "$MARK")" ]'
+	t0=$(now_ms)
+	kill -TERM "$SERVER_PID"
+	wait_server_exit 6
+	t1=$(now_ms)
+	echo "exited $((t1 - t0)) ms after SIGTERM, status $SERVER_STATUS"
+	[ $((t1 - t0)) -lt 4000 ]
+	[ "$SERVER_STATUS" -eq 0 ]
+	grep -q "shutdown timeout" "$SERVER_ERR"
+	wait_for 5 '[ -z "$(marked "$MARK")" ]'
+}
