@@ -330,3 +330,30 @@ fifo_writer() {
 	[ "${lines[0]}" = "error: cat kallsyms: size unknown and over 65536 bytes" ]
 	[ "${lines[1]}" = "still here" ]
 }
+
+@test "/cat without openat2 (as before Linux 5.6): the O_PATH fallback confines the same" {
+	not_under_sanitizer "LD_PRELOAD would come before the sanitizer's runtime"
+	${CC:-cc} -std=c11 -Wall -Wextra -Werror -shared -fPIC -o "$BATS_TEST_TMPDIR/no_openat2.so" \
+		"$KIT_ROOT/test/unit/no_openat2.c" -ldl
+	mkfifo "$BATS_TEST_TMPDIR/outside/fifo"
+	ln -s ../outside/fifo "$ROOT/to-fifo"
+	ln -s ../inside-link "$ROOT/sub/back"
+	fifo_writer "$BATS_TEST_TMPDIR/outside/fifo" "$BATS_TEST_TMPDIR/opened-outside"
+	fifo_writer "$ROOT/fifo" "$BATS_TEST_TMPDIR/opened-inside"
+	start_server_after "export LD_PRELOAD='$BATS_TEST_TMPDIR/no_openat2.so' \
+		NO_OPENAT2_LOG='$BATS_TEST_TMPDIR/enosys'" --root "$ROOT"
+	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/cat sub/back\n/cat escape\n/cat to-fifo\n/cat fifo\n/cat sub'
+	echo "$output"
+	[ "${lines[0]}" = "file 6" ]
+	[ "${lines[1]}" = "hello" ]
+	[ "${lines[2]}" = "error: cat escape: outside the root" ]
+	[ "${lines[3]}" = "error: cat to-fifo: outside the root" ]
+	[ "${lines[4]}" = "error: cat fifo: not a regular file" ]
+	[ "${lines[5]}" = "error: cat sub: Is a directory" ]
+	[ -s "$BATS_TEST_TMPDIR/enosys" ]       # the shim was in effect
+	if wait_for 1 '[ -e "$BATS_TEST_TMPDIR/opened-outside" ] ||
+		       [ -e "$BATS_TEST_TMPDIR/opened-inside" ]' 2>/dev/null; then
+		echo "the server opened a FIFO"
+		return 1
+	fi
+}
