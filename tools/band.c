@@ -7,6 +7,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 void band_init(struct band *b, FILE *f, double x0, double x1, double y, double h)
 {
@@ -26,11 +27,23 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 			fputs("</title>", b->f);
 		}
 		fputs("</rect>\n", b->f);
-		/* Text needs some air on both sides and a band tall enough for it. */
-		if (label && b->h >= SVG_SMALL + 2 &&
-		    svg_text_width(label, SVG_SMALL) + 10 <= px1 - px0)
+		/* Text needs some air on both sides and a band tall enough for it.
+		 * A label too long loses its " · " parts from the end until it fits
+		 * ("child 4711 echo · 200 ms · exit 0" → "child 4711 echo"). */
+		char fit[256];
+		snprintf(fit, sizeof fit, "%s", label ? label : "");
+		while (fit[0] && svg_text_width(fit, SVG_SMALL) + 10 > px1 - px0) {
+			char *cut = strstr(fit, " · "), *last = NULL;
+			for (; cut; cut = strstr(cut + 1, " · "))
+				last = cut;
+			if (!last)
+				fit[0] = '\0';
+			else
+				*last = '\0';
+		}
+		if (fit[0] && b->h >= SVG_SMALL + 2)
 			svg_text(b->f, px0 + 5, b->y + b->h / 2 + SVG_SMALL * 0.36, SVG_SMALL,
-				 "start", 400, text, "%s", label);
+				 "start", 400, text, "%s", fit);
 		return 0;
 	}
 	if (!b->cover) {

@@ -208,6 +208,8 @@ static void scan(struct pic *p)
 		}
 	for (size_t i = 0; i < t->nflows; i++)
 		lg->pool_flows |= t->flows[i].cat == FLOW_POOL;
+	for (size_t i = 0; i < t->nnotes; i++)
+		lg->notes |= t->notes[i].ts >= p->w0 && t->notes[i].ts <= p->w1;
 }
 
 static void lane_labels(struct pic *p)

@@ -9,7 +9,7 @@
 #define SWATCH 18
 #define SPACE 26                /* between items */
 
-enum swatch { SW_BAR, SW_THIN, SW_TICK, SW_LINE, SW_DIAMOND, SW_TRIANGLE, SW_SHADE };
+enum swatch { SW_BAR, SW_THIN, SW_TICK, SW_LINE, SW_DIAMOND, SW_TRIANGLE, SW_DOT, SW_SHADE };
 
 struct item {
 	enum swatch sw;
@@ -31,6 +31,8 @@ static size_t items(const struct legend *l, struct item *it)
 		enum swatch sw = k == K_POLL ? SW_THIN : k == K_QUEUED ? SW_THIN
 			       : k == K_ASYNC ? SW_DIAMOND : k == K_SIGNAL ? SW_TRIANGLE : SW_BAR;
 		it[n++] = (struct item){ sw, kind_style[k].fill, kind_style[k].legend };
+		if (k == K_DNS && l->notes)
+			it[n++] = (struct item){ SW_DOT, SVG_INK, "a retry or the TCP fallback" };
 		if (k == K_POLL && l->ticks)
 			it[n++] = (struct item){ SW_TICK, SVG_MUTED, "tick: one pass of the loop" };
 	}
@@ -88,6 +90,10 @@ static void swatch(FILE *f, const struct item *it, double x, double y)
 	case SW_TRIANGLE:
 		fprintf(f, "<path d=\"M%.1f %.1fh14l-7 11z\" fill=\"%s\"/>", x + 2, y - 6,
 			it->fill);
+		break;
+	case SW_DOT:
+		fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#ffffff\" "
+			"stroke=\"%s\" stroke-width=\"1.5\"/>", x + SWATCH / 2.0, y, it->fill);
 		break;
 	case SW_SHADE:
 		for (int k = 0; k < 3; k++)

@@ -20,7 +20,7 @@ extern const struct kind_style kind_style[K_NKINDS];
 
 struct legend {
 	int used[K_NKINDS];
-	int ticks, pool_flows, merged;  /* the other things a picture may show */
+	int ticks, pool_flows, notes, merged;   /* the other things a picture may show */
 	double height;          /* set by legend_measure() */
 };
 

@@ -202,10 +202,12 @@ static int seen_add(struct seen *s, uint64_t key)
 	return 1;
 }
 
+/* A curve from FROM (at FROM_TS) to TO, in the flow category's style; an
+ * async flow ends in a dot on the loop lane: the wake-up that handled it. */
 static void flow_line(struct pic *p, struct seen *seen, const struct trace_flow *from,
-		      double from_ts, const struct trace_flow *to, const char *cls,
-		      const char *stroke, double opacity)
+		      double from_ts, const struct trace_flow *to)
 {
+	int async = from->cat == FLOW_ASYNC;
 	double y1, y2, x1, x2;
 	size_t l1, l2;
 	if (!flow_y(p, from->thread, &y1, &l1) || !flow_y(p, to->thread, &y2, &l2) || l1 == l2)
@@ -216,11 +218,15 @@ static void flow_line(struct pic *p, struct seen *seen, const struct trace_flow 
 	x2 = pic_px(p, to->ts < p->w0 ? p->w0 : to->ts > p->w1 ? p->w1 : to->ts);
 	uint64_t key = (uint64_t)llround(x1 / 3) << 40 | (uint64_t)(l1 & 0xfff) << 28 |
 		       (uint64_t)llround(x2 / 3) << 12 | (uint64_t)(l2 & 0xfff);
-	if (!seen_add(seen, key << 1))
+	if (!seen_add(seen, key << 1 | (uint64_t)async))
 		return;
 	fprintf(p->f, "<path class=\"%s\" d=\"M%.1f %.1fC%.1f %.1f %.1f %.1f %.1f %.1f\" "
-		"fill=\"none\" stroke=\"%s\" stroke-opacity=\"%.2f\"/>\n", cls, x1, y1, x1,
-		(y1 + y2) / 2, x2, (y1 + y2) / 2, x2, y2, stroke, opacity);
+		"fill=\"none\" stroke=\"%s\" stroke-opacity=\"%s\"/>\n",
+		async ? "flow-async" : "flow-pool", x1, y1, x1, (y1 + y2) / 2, x2, (y1 + y2) / 2,
+		x2, y2, async ? SVG_VERMIL : "#7b8794", async ? "0.8" : "0.45");
+	if (async)
+		fprintf(p->f, "<circle class=\"wakeup\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" "
+			"fill=\"%s\"/>\n", x2, y2, SVG_VERMIL);
 }
 
 int mark_flows(struct pic *p)
@@ -246,12 +252,11 @@ int mark_flows(struct pic *p)
 				b - a < BAND_WIDE_PX);
 		if (t->flows[i].cat == FLOW_POOL) {
 			if (visible && s && st)
-				flow_line(p, seen, s, s->ts, st, "flow-pool", "#7b8794", 0.6);
+				flow_line(p, seen, s, s->ts, st);
 			if (visible && job && f)
-				flow_line(p, seen, st, job->ts + job->dur, f, "flow-pool",
-					  "#7b8794", 0.6);
+				flow_line(p, seen, st, job->ts + job->dur, f);
 		} else if (s && f) {
-			flow_line(p, seen, s, s->ts, f, "flow-async", SVG_VERMIL, 0.75);
+			flow_line(p, seen, s, s->ts, f);
 		}
 		i = k;
 	}
@@ -282,11 +287,18 @@ void mark_instants(struct pic *p)
 					x, y - r, r, r, -r, r, -r, -r, SVG_VERMIL);
 				last_async = x;
 			} else if (in->kind == K_SIGNAL && fabs(x - last_signal) >= 3) {
+				/* A flag above the ticks, and a line down through the lane
+				 * at the moment it was delivered. */
 				fprintf(p->f, "<path class=\"signal\" d=\"M%.1f %.1fh14l-7 12z\" "
-					"fill=\"%s\"/>\n", x - 7, l->y - 14, SVG_RED);
+					"fill=\"%s\"/><path d=\"M%.1f %.1fV%.1f\" stroke=\"%s\" "
+					"stroke-width=\"1.5\" stroke-opacity=\"0.7\"/>\n", x - 7,
+					l->y - 24, SVG_RED, x, l->y - 12, l->y + l->h, SVG_RED);
+				/* Its name to the right, or to the left near the edge. */
+				const char *name = trace_str(p->t, in->name);
+				int left = x + 9 + svg_text_width(name, SVG_SMALL) > p->x1 + 20;
 				if (fabs(x - last_signal) >= 80)
-					svg_text(p->f, x + 9, l->y - 16, SVG_SMALL, "start", 600,
-						 SVG_RED, "%s", trace_str(p->t, in->name));
+					svg_text(p->f, left ? x - 9 : x + 9, l->y - 13, SVG_SMALL,
+						 left ? "end" : "start", 600, SVG_RED, "%s", name);
 				last_signal = x;
 			}
 		}
