@@ -4,19 +4,7 @@
 # loop's own DNS client) against tools/slowdns; the starvation lesson.
 
 load helpers
-
-# start_dns [SLOWDNS ARGS...] — a slowdns on a free loopback port; sets DNS_PORT.
-start_dns() {
-	local fifo=$BATS_TEST_TMPDIR/dns.out
-	rm -f "$fifo"
-	mkfifo "$fifo"
-	"$SLOWDNS" -p 0 "$@" >"$fifo" 2>"$BATS_TEST_TMPDIR/dns.err" 3>&- &
-	BG_PIDS+=($!)
-	local line
-	read -r -t 10 line <"$fifo"
-	DNS_PORT=${line##*:}
-	[ -n "$DNS_PORT" ]
-}
+load dns-helpers
 
 # resolver [SLOWDNS ARGS...] — slowdns with some names, and the server using it.
 resolver() {
@@ -217,4 +205,29 @@ resolver() {
 	echo "$output"
 	[ "${lines[0]}" = "error: lookup unknown.test: Name or service not known" ]
 	[ "${lines[1]}" = "lookup known.test 10.9.9.9" ]
+}
+
+@test "/lookup of a name with 150 addresses lists every one, once (glibc asks over TCP itself)" {
+	run unshare -mn true
+	[ "$status" -eq 0 ] || skip "needs a private mount and network namespace (root)"
+	local conf=$BATS_TEST_TMPDIR/resolv.conf
+	printf 'nameserver 127.0.0.1\noptions timeout:5 attempts:1\n' >"$conf"
+	run unshare -mn bash -c '
+		ip link set lo up && mount --bind "$1" /etc/resolv.conf || exit 1
+		exec 4< <(exec "$2" -p 53 --answer "big.test=10.2.0.1*150" 2>/dev/null)
+		dns=$!
+		exec 5< <(exec "$3" --port 0)
+		server=$!
+		read -r -t 5 line <&4 && read -r -t 5 line <&5 || exit 1
+		printf "/lookup big.test\n" | "$4" -p "${line##*:}" -t 8000
+		kill "$dns" "$server"
+	' _ "$conf" "$SLOWDNS" "$STEP_BIN" "$CLIENT"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "lookup big.test "* ]]
+	local addrs
+	addrs=$(tr ' ' '\n' <<<"${lines[0]#lookup big.test }")
+	[ "$(wc -l <<<"$addrs")" -eq 150 ]
+	[ "$(sort <<<"$addrs" | uniq -d)" = "" ]
+	[ "$(sort -t. -k4,4n <<<"$addrs" | tr '\n' ' ')" = "$(addrs_from 10.2.0.1 150) " ]
 }
