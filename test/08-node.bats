@@ -37,6 +37,25 @@ names() {
 	compare c1.test c7.test
 }
 
+@test "node: names that are not hostnames: an empty label, a label of 64 bytes" {
+	names
+	compare bad..name "$(printf 'a%.0s' $(seq 64)).test"
+}
+
+@test "node: three kinds of garbage are a bad response" {
+	names --fault garbage
+	compare one.test one.test one.test
+}
+
+@test "node: where the kit differs on purpose: a CNAME loop is a bad response, c-ares answers []" {
+	start_dns --answer loop1.test=@loop2.test --answer loop2.test=@loop1.test
+	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 500 --dns-tries 2
+	resolve_all loop1.test
+	[ "$output" = "error: resolve loop1.test: bad response" ]
+	run node "$KIT_ROOT/test/resolve4.js" "$DNS_PORT" 500 2 loop1.test
+	[ "$output" = "loop1.test ok" ]
+}
+
 @test "node: SERVFAIL, REFUSED, FORMERR, NOTIMP" {
 	local fault
 	for fault in servfail refused formerr notimp; do
@@ -64,4 +83,11 @@ names() {
 	done
 	names --fault truncate --fault tcp-bytes
 	compare one.test two.test
+}
+
+@test "node: nobody on the server's port" {
+	names
+	kill_started            # slowdns and the server: the DNS port is free again
+	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 500 --dns-tries 2
+	compare one.test
 }

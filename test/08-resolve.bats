@@ -94,6 +94,14 @@ resolver() {
 	[ "$(grep -c 'tcp id=[0-9]* many.test -> dropped' "$BATS_TEST_TMPDIR/dns.err")" -eq 2 ]
 }
 
+@test "/resolve: nobody on the server's UDP port (ICMP port unreachable): 'connection refused'" {
+	start_dns --answer one.test=10.0.0.1
+	kill_started            # the port is free again: nothing listens there now
+	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 500 --dns-tries 2
+	resolve_all one.test
+	[ "$output" = "error: resolve one.test: connection refused" ]
+}
+
 @test "/resolve: a CNAME chain of 12 is followed; a CNAME loop is a bad response" {
 	local args=() i
 	for i in $(seq 1 12); do

@@ -52,6 +52,7 @@ node_code() {
 	# c-ares reports every failed TCP connection, refused or closed, so
 	"connection refused" | "connection closed") echo ECONNREFUSED ;;
 	"bad response") echo EBADRESP ;;
+	"not a valid hostname") echo EBADNAME ;;
 	*) echo "?$1" ;;
 	esac
 }
