@@ -550,6 +550,7 @@ static void build_session(struct client *c)
 		for (size_t i = 0; i < 4096; i++)
 			out_add(c, cmd, strlen(cmd));
 		c->noread = true;
+		c->rcvbuf = TINY_RCVBUF;        /* the kernel holds little for us */
 		c->ending = END_FLOOD;
 		c->delay_ms = pick(100, 1500);
 		break;
