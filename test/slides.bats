@@ -268,7 +268,7 @@ render() {
 		<(awk -F' [|] ' '/^[|] [0-9]+ [|] / { print \$2 }' '$plan' | sed 's/\\\\|/|/g') |
 		awk -F'\t' '\$1 != \$2 { print NR \": slide \\\"\" \$1 \"\\\", plan \\\"\" \$2 \"\\\"\" }'"
 	echo "$output"
-	[ -z "$output" ]
+	[ -z "$output" ] || { echo "WORKSHOP.md is stale: run tools/time-plan --write"; false; }
 	run awk -F' [|] ' '/^[|] [0-9]+ [|] / { split($3, t, ":"); s += t[1] * 60 + t[2]; last = $4 }
 		END { printf "%d %s\n", s, last }' "$plan"
 	echo "talk: $output"
