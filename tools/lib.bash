@@ -39,6 +39,7 @@ start() {
 stop() {
 	kill -9 "$PID" 2>/dev/null
 	wait "$PID" 2>/dev/null
+	return 0
 }
 
 # open VAR — a connection to 127.0.0.1:$PORT; its fd number in VAR.

@@ -84,18 +84,18 @@ int mark_thread(struct pic *p, const struct lane *l)
 	const struct trace_thread *th = &p->t->threads[l->thread];
 	struct band queue, job;
 	char label[200], tip[240], d[32];
-	double a, b;
+	double a, b, callout_end = -1;
 
-	band_init(&queue, p->f, p->x0, p->x1, l->y, l->h * 0.2);
-	band_init(&job, p->f, p->x0, p->x1, l->y + l->h * 0.28, l->h * 0.72);
+	band_init(&queue, p->f, p->x0, p->x1, l->y, l->h * QUEUE_H);
+	band_init(&job, p->f, p->x0, p->x1, l->y + l->h * JOB_TOP, l->h * (1 - JOB_TOP));
 	for (size_t i = 0; i < th->nslices; i++) {
 		const struct trace_slice *s = &th->slices[i];
 		double q = s->queued_ms > 0 ? s->queued_ms * 1000 : 0;
 		if (q > 0 && pic_clip(p, s->ts - q, s->ts, &a, &b)) {
 			pic_duration(d, sizeof d, q);
-			snprintf(tip, sizeof tip, "%s: queued %s", trace_str(p->t, s->name), d);
+			snprintf(tip, sizeof tip, "%s queued · %s", trace_str(p->t, s->name), d);
 			if (band_mark(&queue, a, b, kind_style[K_QUEUED].fill, SVG_INK,
-				      kind_style[K_QUEUED].cls, NULL, tip) < 0)
+				      kind_style[K_QUEUED].cls, tip, tip) < 0)
 				return -1;
 		}
 		if (!pic_clip(p, s->ts, s->ts + s->dur, &a, &b))
@@ -105,6 +105,17 @@ int mark_thread(struct pic *p, const struct lane *l)
 		snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
 		if (band_mark(&job, a, b, st->fill, st->text, st->cls, label, label) < 0)
 			return -1;
+		/* A job too short to see gets its name beside it, where the lane is
+		 * free up to its next job: a /cat between two slow lookups is the
+		 * point of the picture, not a detail. */
+		double next = i + 1 < th->nslices ? pic_px(p, th->slices[i + 1].ts) : p->x1;
+		double w = svg_text_width(label, SVG_SMALL);
+		if (b - a < BAND_WIDE_PX && job.h >= SVG_SMALL + 2 && a > callout_end &&
+		    b + 12 + w < next && b + 12 + w < p->x1) {
+			svg_text(p->f, b + 5, job.y + job.h / 2 + SVG_SMALL * 0.36, SVG_SMALL,
+				 "start", 400, SVG_INK, "%s", label);
+			callout_end = b + 12 + w;
+		}
 	}
 	p->merged += queue.merged + job.merged;
 	band_flush(&queue, kind_style[K_QUEUED].cls);
@@ -160,7 +171,7 @@ static int flow_y(const struct pic *p, size_t th, double *y, size_t *lane)
 	if (th >= p->t->nthreads || p->lane_of[th] >= p->nlanes)
 		return 0;
 	const struct lane *l = &p->lanes[*lane = p->lane_of[th]];
-	*y = l->type == LANE_LOOP ? l->y + l->h : l->y + l->h * 0.28;
+	*y = l->type == LANE_LOOP ? l->y + l->h : l->y + l->h * JOB_TOP;
 	return 1;
 }
 
@@ -280,7 +291,7 @@ void mark_instants(struct pic *p)
 			if (in->ts < p->w0 || in->ts > p->w1)
 				continue;
 			if (in->kind == K_ASYNC && fabs(x - last_async) >= 3) {
-				double y = l->y + l->h * 0.28, r = l->h < 16 ? 3 : 5;
+				double y = l->y + l->h * JOB_TOP, r = l->h < 16 ? 3 : 5;
 				fprintf(p->f,
 					"<path class=\"async\" d=\"M%.1f %.1fl%.0f %.0f %.0f %.0f "
 					"%.0f %.0fz\" fill=\"%s\"/>\n",

@@ -11,6 +11,8 @@
 #include "trace.h"
 
 #define ROW_H 24                /* one row of child or DNS spans */
+#define QUEUE_H 0.34            /* a pool lane: the queue waits' band on top, */
+#define JOB_TOP 0.40            /* then the jobs' band from here down */
 #define MAX_ROWS 6
 
 enum lane_type { LANE_LOOP, LANE_THREAD, LANE_SPANS };
