@@ -26,6 +26,31 @@ resolver() {
 	! grep -q 'tcp id=[0-9]* A one.test' "$BATS_TEST_TMPDIR/dns.err"
 }
 
+@test "/resolve: 50 fallbacks to TCP at once, from a slow server: all answered, no fd left over" {
+	start_dns --delay 300 --answer many.test='10.1.0.1*40'
+	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 5000
+	local fds=() fd i probe before
+	connect_fd probe
+	before=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+	for i in $(seq 1 50); do
+		connect_fd fd
+		fds+=("$fd")
+	done
+	for fd in "${fds[@]}"; do
+		say "$fd" "/resolve many.test"
+	done
+	for fd in "${fds[@]}"; do
+		expect_line "$fd" "resolve many.test $(addrs_from 10.1.0.1 40)" 15
+	done
+	[ "$(grep -c 'query tcp id=[0-9]* A many.test -> 40 answers' "$BATS_TEST_TMPDIR/dns.err")" -eq 50 ]
+	for fd in "${fds[@]}"; do
+		eval "exec $fd>&-"
+	done
+	wait_for 5 '[ "$(stats_value "$probe" conns)" -eq 1 ]'
+	[ "$(stats_value "$probe" dns_inflight)" -eq 0 ]
+	[ "$(ls "/proc/$SERVER_PID/fd" | wc -l)" -eq "$before" ]
+}
+
 @test "/resolve: 150 addresses, a reply line longer than a command line may be" {
 	resolver
 	resolve_all big.test

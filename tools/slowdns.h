@@ -18,7 +18,7 @@ enum {
 	MAX_TEXT_NAME = 253,    /* longest dotted name, without the final dot */
 	MAX_RECORDS = 4096,     /* records from --answer options */
 	MAX_PENDING = 4096,     /* replies waiting for their due time */
-	MAX_TCP_CONNS = 32,     /* TCP clients served at once */
+	MAX_TCP_CONNS = 128,    /* TCP clients served at once */
 };
 
 enum fault { FAULT_NXDOMAIN, FAULT_SERVFAIL, FAULT_REFUSED, FAULT_FORMERR,
