@@ -41,6 +41,7 @@ struct conn {
 	bool eof;               /* the client half-closed: finish, flush, close */
 	bool quitting;          /* close once the out-buffer is flushed */
 	bool rdhup;             /* EPOLLRDHUP seen: stop asking for it */
+	bool lingering;         /* shut down for writing: drop input, then close */
 	uint64_t sleep_ms;      /* the /sleep in flight */
 	char *line;             /* the command line read so far */
 	size_t line_len;

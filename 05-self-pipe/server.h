@@ -56,6 +56,7 @@ struct conn {
 	bool eof;               /* the client half-closed: finish, flush, close */
 	bool quitting;          /* close once the out-buffer is flushed */
 	bool rdhup;             /* EPOLLRDHUP seen: stop asking for it */
+	bool lingering;         /* shut down for writing: drop input, then close */
 	bool closed;            /* conn_close() done; memory freed after this tick */
 	uint64_t sleep_ms;      /* the /sleep in flight */
 	struct request *req;    /* the pool job in flight, if any */

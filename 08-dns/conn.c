@@ -1,10 +1,13 @@
 /*
  * conn.c — one client's connection: the byte stream, split into echoed data
- * and command lines, with its out-buffer, backpressure and idle timeout.
+ * and command lines, with its out-buffer, backpressure, idle timeout and
+ * lingering close.
  *
  * Replies keep request order: while a command is in flight the connection is
  * "busy", its input is not read (the kernel's buffers fill and TCP pushes back
  * on the client), and bytes already read wait in `in` until the reply is queued.
+ * They wait there too while the out-buffer is over its high-water mark, so a
+ * client that sends commands and never reads gets only that much of them run.
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -31,6 +34,7 @@ enum {
 	READ_SIZE = 64 * 1024,    /* one read()'s worth, into a buffer shared by all */
 	HIGH_WATER = 64 * 1024,   /* stop reading a client with this much unsent... */
 	LOW_WATER = 16 * 1024,    /* ...and start again once it drains below this */
+	LINGER_MS = 2000,         /* how long a closing connection drains the client */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -91,14 +95,15 @@ static void idle_timer_restart(struct conn *c)
 		timer_start(&c->timer, opt.idle_timeout_ms, 0);
 }
 
-/* Asks epoll for what C needs now: input unless it is busy, backpressured or
- * at EOF; output while bytes are pending. Returns 0, or -1 to close C. */
+/* Asks epoll for what C needs now: input unless it is busy, backpressured, at
+ * EOF, shutting down or still holding input it read before; output while bytes
+ * are pending. Returns 0, or -1 to close C. */
 static int conn_update(struct conn *c)
 {
 	uint32_t want = 0;
 	bool reading = c->io.events & EPOLLIN;
-	if (!c->eof && !c->busy && !c->quitting && !shutting_down && pending(c) < HIGH_WATER
-	    && (reading || pending(c) < LOW_WATER))
+	if (!c->eof && !c->busy && !c->quitting && !shutting_down && c->in == NULL
+	    && pending(c) < HIGH_WATER && (reading || pending(c) < LOW_WATER))
 		want |= EPOLLIN;
 	if (pending(c) > 0)
 		want |= EPOLLOUT;
@@ -220,25 +225,31 @@ static void conn_run_line(struct conn *c)
 	c->state = AT_LINE_START;
 }
 
-/* Appends N bytes to the command line being read. -1: longer than MAX_LINE. */
+/* Appends N bytes to the command line being read. -1: longer than MAX_LINE.
+ * The limit does not count a '\r' just before the '\n': the line may hold one
+ * byte more while that byte is a '\r', which conn_run_line() drops. */
 static int line_append(struct conn *c, const char *p, size_t n)
 {
-	if (c->line == NULL && (c->line = malloc(MAX_LINE + 1)) == NULL)
+	if (c->line == NULL && (c->line = malloc(MAX_LINE + 2)) == NULL)
 		return -1;
-	if (c->line_len + n > MAX_LINE)
+	if (c->line_len + n > MAX_LINE + 1)
 		return -1;
 	memcpy(c->line + c->line_len, p, n);
 	c->line_len += n;
+	if (c->line_len == MAX_LINE + 1 && c->line[MAX_LINE] != '\r')
+		return -1;
 	return 0;
 }
 
 /* The protocol: echo data as it comes, take lines starting with '/' as commands.
- * Stops early when a command is in flight (replies must keep request order) or
+ * Stops early when a command is in flight (replies must keep request order),
+ * when the out-buffer is over its high-water mark (or a client that sends many
+ * commands in one go and never reads would have them all run and buffered), or
  * the connection is quitting. Returns how many bytes of BUF it used. */
 static size_t conn_feed(struct conn *c, const char *buf, size_t len)
 {
 	size_t i = 0;
-	while (i < len && !c->busy && !c->quitting) {
+	while (i < len && !c->busy && !c->quitting && pending(c) < HIGH_WATER) {
 		if (c->state == AT_LINE_START)
 			c->state = buf[i] == '/' ? IN_COMMAND : IN_DATA;
 		const char *nl = memchr(buf + i, '\n', len - i);
@@ -266,7 +277,8 @@ static size_t conn_feed(struct conn *c, const char *buf, size_t len)
 	return i;
 }
 
-/* Keeps what conn_feed() could not take yet: it is read again by conn_done(). */
+/* Keeps what conn_feed() could not take yet: conn_feed_held() takes it up again
+ * once the command in flight is done or the out-buffer has drained. */
 static int conn_hold(struct conn *c, const char *buf, size_t len)
 {
 	char *copy = malloc(len);
@@ -279,15 +291,51 @@ static int conn_hold(struct conn *c, const char *buf, size_t len)
 	return 0;
 }
 
-/* After any event on C: finish at EOF, close when done, else re-arm epoll. */
+/* Feeds the input held back in `in` as far as C takes it now (none once
+ * shutting down: only what is in flight is finished). */
+static void conn_feed_held(struct conn *c)
+{
+	if (c->in == NULL || shutting_down)
+		return;
+	c->in_off += conn_feed(c, c->in + c->in_off, c->in_len - c->in_off);
+	if (c->in_off == c->in_len) {
+		free(c->in);
+		c->in = NULL;
+	}
+}
+
+/* The server closes first (/quit, a command too long) while the client may
+ * still be sending. close() with unread input makes the kernel answer with a
+ * reset (RFC 1122, 4.2.2.13) instead of a FIN, and a reset can destroy the last
+ * replies: the ones our kernel had not sent yet, and those the client's had not
+ * handed to the client. So close the way a careful server does (Apache's
+ * "lingering close"): shutdown(SHUT_WR) sends the FIN after everything queued,
+ * then read and drop what still comes until the client's EOF, then close. The
+ * timer bounds that at LINGER_MS (a couple of seconds, as Apache's short
+ * lingering close), so a client that keeps sending cannot hold the connection.
+ * A graceful shutdown closes each idle connection this way too. */
+static void conn_linger(struct conn *c)
+{
+	c->lingering = true;
+	if (shutdown(c->io.fd, SHUT_WR) != 0 || io_set(&c->io, EPOLLIN) != 0) {
+		conn_close(c);
+		return;
+	}
+	timer_start(&c->timer, LINGER_MS, 0);
+}
+
+/* After any event on C: finish at EOF, close when done, else re-arm epoll.
+ * At EOF everything the client sent has been read, so close() sends a FIN. */
 static void conn_check(struct conn *c)
 {
-	if (c->closed)
+	if (c->closed || c->lingering)
 		return;
 	if (c->eof && !c->busy && c->state == IN_COMMAND && c->line != NULL)
 		conn_run_line(c);       /* a last command with no '\n' still counts */
 	bool done = (c->eof || c->quitting || shutting_down) && !c->busy && pending(c) == 0;
-	if (done || conn_update(c) != 0)
+	if (done && !c->eof)
+		conn_linger(c);
+	else if (done || conn_update(c) != 0)
 		conn_close(c);
 }
 
@@ -300,13 +348,7 @@ void conn_busy(struct conn *c)
 void conn_done(struct conn *c)
 {
 	c->busy = false;
-	if (c->in != NULL && !shutting_down) {
-		c->in_off += conn_feed(c, c->in + c->in_off, c->in_len - c->in_off);
-		if (c->in_off == c->in_len) {
-			free(c->in);
-			c->in = NULL;
-		}
-	}
+	conn_feed_held(c);
 	if (!c->busy)
 		idle_timer_restart(c);
 	conn_check(c);
@@ -326,15 +368,31 @@ static int conn_read(struct conn *c)
 	}
 	idle_timer_restart(c);
 	size_t used = conn_feed(c, read_buf, (size_t)n);
-	if (used < (size_t)n && c->busy)
+	if (used < (size_t)n && !c->quitting)
 		return conn_hold(c, read_buf + used, (size_t)n - used);
 	return 0;
+}
+
+/* EPOLLIN while lingering: drop what the client still sends. -1 once it is
+ * done (EOF) or gone (an error): then the connection can close. */
+static int linger_read(struct conn *c)
+{
+	ssize_t n = read(c->io.fd, read_buf, sizeof read_buf);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	return n == 0 ? -1 : 0;
 }
 
 static void on_conn_io(struct io *w, uint32_t events)
 {
 	struct conn *c = (struct conn *)w;
 	int err = 0;
+	if (c->lingering) {
+		/* EPOLLHUP here is the client's FIN after ours: read to its EOF. */
+		if ((events & EPOLLERR) || linger_read(c) != 0)
+			conn_close(c);
+		return;
+	}
 	/* EPOLLERR or EPOLLHUP: reset or both directions closed. Nothing to save. */
 	if (events & (EPOLLERR | EPOLLHUP))
 		err = -1;
@@ -349,7 +407,9 @@ static void on_conn_io(struct io *w, uint32_t events)
 		if (c->closed)
 			return;
 	}
-	if (!err && (events & EPOLLIN))
+	if (!err && !c->busy && pending(c) < LOW_WATER)
+		conn_feed_held(c);      /* drained: run what the client sent meanwhile */
+	if (!err && (events & EPOLLIN) && c->in == NULL)
 		err = conn_read(c);
 	if (err)
 		conn_close(c);
@@ -364,7 +424,7 @@ static void on_conn_timer(struct timer *t)
 		command_timer(c);
 		return;
 	}
-	conn_close(c);          /* the idle timeout */
+	conn_close(c);          /* the idle timeout, or the end of a lingering close */
 }
 
 void conn_start(int fd)

@@ -30,7 +30,10 @@
 
 enum {
 	READ_SIZE = 64 * 1024,
-	MAX_ARGS = 64,
+	/* A command line holds at most MAX_LINE / 2 words ("/run" and one byte
+	 * plus a space per word), so argv has room for all of them: none is ever
+	 * dropped, and a line too long is refused before it gets here. */
+	MAX_ARGS = MAX_LINE / 2,
 };
 
 /* ---- types -------------------------------------------------------------- */

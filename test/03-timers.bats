@@ -120,13 +120,19 @@ load helpers
 	[ "$output" = "error: command too long (max 1024 bytes)" ]
 }
 
-@test "a 1024-byte command line is not too long; CRLF works" {
+@test "a 1024-byte command line is not too long, with \n or \r\n; 1025 bytes are" {
 	start_server
 	local arg
-	arg=$(head -c 1016 /dev/zero | tr '\0' 'x')   # "/sleep " + 1017 bytes = 1024
-	run "$CLIENT" -p "$PORT" -t 5000 < <(printf '/sleep %s1\n/sleep 1\r\n' "$arg")
+	arg=$(head -c 1016 /dev/zero | tr '\0' 'x')   # "/sleep " + 1016 + "1" = 1024 bytes
+	run "$CLIENT" -p "$PORT" -t 5000 < <(printf '/sleep %s1\n/sleep %s1\r\n/sleep 1\r\n' "$arg" "$arg")
 	[[ ${lines[0]} == "error: sleep: bad duration"* ]]
-	[ "${lines[1]}" = "slept 1 ms" ]
+	[[ ${lines[1]} == "error: sleep: bad duration"* ]]
+	[ "${lines[2]}" = "slept 1 ms" ]
+	# The '\r' is not counted, but it is the only byte that is not.
+	run "$CLIENT" -p "$PORT" -t 5000 < <(printf '/sleep %s12\r\n' "$arg")
+	[ "$output" = "error: command too long (max 1024 bytes)" ]
+	run "$CLIENT" -p "$PORT" -t 5000 < <(printf '/sleep %s1\r2\n' "$arg")
+	[ "$output" = "error: command too long (max 1024 bytes)" ]
 }
 
 @test "data is echoed as it comes: no newline needed, '/' inside a line is data" {

@@ -28,6 +28,26 @@ load helpers
 	[ "$SERVER_STATUS" -eq 0 ]
 }
 
+@test "SIGTERM while the client is still sending: its last reply arrives, then EOF, exit 0" {
+	start_server
+	local data=$BATS_TEST_TMPDIR/data in=$BATS_TEST_TMPDIR/in want=$BATS_TEST_TMPDIR/want
+	local got=$BATS_TEST_TMPDIR/got probe
+	random_bytes 300000 >"$data"
+	{ cat "$data"; printf '\n/sleep 300\n'; head -c 2000000 /dev/zero | tr '\0' y; } >"$in"
+	{ cat "$data"; printf '\nslept 300 ms\n'; } >"$want"
+	connect_fd probe
+	# The reader takes a second before it reads, so that when the server closes,
+	# its kernel still holds the echo and the reply: a close() with the client's
+	# input unread would turn them into a reset.
+	bg bash -c '"$1" -p "$2" -t 10000 <"$3" | { sleep 1; cat; } >"$4"' _ "$CLIENT" "$PORT" "$in" "$got"
+	wait_for 5 '[ "$(stats_value "$probe" timers)" -eq 1 ]'
+	kill -TERM "$SERVER_PID"
+	wait "${BG_PIDS[0]}"
+	cmp "$want" "$got"
+	wait_server_exit 5
+	[ "$SERVER_STATUS" -eq 0 ]
+}
+
 @test "SIGINT shuts down the same way; a pool job in flight is answered" {
 	start_server
 	local fd

@@ -88,6 +88,24 @@ children_of() {     # children_of PID -> their PIDs, one per line
 	[[ ${lines[2]} == "error: run"*usage* ]]
 }
 
+@test "/run: every argument a command line can hold is passed, up to the 1024-byte limit" {
+	start_runner --allow echo
+	local many words
+	many=$(seq 1 100 | tr '\n' ' ')
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/run echo $many"
+	[ "${lines[0]}" = "${many% }" ]
+	[ "${lines[1]}" = "exit 0" ]
+	# "/run echo" and 507 times " x" is 1023 bytes; one more byte makes it the
+	# longest line there is, and one more again is too long.
+	words=$(printf ' x%.0s' $(seq 1 507))
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/run echo${words}y"
+	[ "$(wc -w <<<"${lines[0]}")" -eq 507 ]
+	[[ ${lines[0]} == *" xy" ]]
+	[ "${lines[1]}" = "exit 0" ]
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/run echo${words}yz"
+	[ "$output" = "error: command too long (max 1024 bytes)" ]
+}
+
 @test "--max-children: one too many is refused" {
 	start_runner --allow sleep --max-children 2
 	local a b c
