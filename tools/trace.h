@@ -3,7 +3,7 @@
  * object form) read into what tools/timeline draws: per thread, its slices and
  * instants; the flows between threads; the async spans (children, DNS queries).
  *
- * It reads exactly the events the kit's servers write (see the step READMEs):
+ * It reads exactly the events the kit's servers write (each step's trace_events.c):
  * "X" slices, "i" instants, "s"/"t"/"f" flows, "b"/"n"/"e" async spans and "M"
  * thread names; anything else is counted and ignored.
  */
