@@ -256,8 +256,8 @@ write_behind() {
 	wait_for 5 '[ -n "$(children_of "$SERVER_PID")" ]'
 	child=$(children_of "$SERVER_PID")
 	# The client reads nothing: the server stops reading the pipes, and yes
-	# blocks in write().
-	wait_for 10 '[[ $(cat /proc/$child/wchan) == *pipe_write* ]]'
+	# blocks in write() (the kernel says pipe_write, or pipe_wait on older ones).
+	wait_for 10 '[[ $(cat /proc/$child/wchan) == *pipe_w* ]]'
 	vanish_all
 	wait_for 10 '[ "$(fd_count "$SERVER_PID")" -le "$base" ]'
 	wait_for 5 '[ -z "$(children_of "$SERVER_PID")" ]'
