@@ -222,7 +222,18 @@ int main(int argc, char **argv)
 	FILE *f = out ? fopen(out, "w") : stdout;
 	if (!f)
 		die("%s: %s", out, strerror(errno));
-	svg_begin(f, width, height, title);
+	/* In words, with every number, for screen readers. */
+	char desc[1024];
+	size_t n = (size_t)snprintf(desc, sizeof desc, "Bar chart from bench/results.md: "
+				    "the threads and resident memory (RSS) of each server "
+				    "holding %s idle connections.", r.held[0] ? r.held : "its");
+	for (int i = 0; i < r.nrows && n < sizeof desc; i++)
+		n += (size_t)snprintf(desc + n, sizeof desc - n, "%s %s: %.0f thread%s, %.1f MiB",
+				      i ? ";" : "", r.rows[i].server, r.rows[i].threads,
+				      r.rows[i].threads == 1 ? "" : "s", r.rows[i].rss_mib);
+	if (n < sizeof desc)
+		snprintf(desc + n, sizeof desc - n, ".");
+	svg_begin(f, width, height, title, desc);
 	svg_text(f, 40, 52, SVG_TITLE + 4, "start", 600, SVG_INK, "%s", title);
 	svg_text(f, 40, 84, SVG_SUBTITLE + 1, "start", 400, SVG_MUTED,
 		 "Measured while each server held every connection open, after one round trip "

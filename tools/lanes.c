@@ -260,10 +260,36 @@ static size_t count_ticks(const struct pic *p)
 	return n;
 }
 
+/* The picture in words, for its <desc>: what lanes it has, over how long. */
+static void describe(const struct pic *p, char *buf, size_t cap)
+{
+	size_t threads = 0, n;
+	int children = 0, dns = 0;
+	for (size_t i = 0; i < p->nlanes; i++) {
+		threads += p->lanes[i].type == LANE_THREAD;
+		children |= p->lanes[i].type == LANE_SPANS && p->lanes[i].kind == K_CHILD;
+		dns |= p->lanes[i].type == LANE_SPANS && p->lanes[i].kind == K_DNS;
+	}
+	n = (size_t)snprintf(buf, cap, "A timeline of %.0f ms of a run of %s, drawn by "
+			     "tools/timeline from its --trace-events file: the loop thread "
+			     "(%zu ticks)", (p->w1 - p->w0) / 1000,
+			     p->t->step[0] ? p->t->step : "a server", p->ticks);
+	if (n < cap && threads)
+		n += (size_t)snprintf(buf + n, cap - n, ", %zu pool thread%s with %s jobs "
+				      "and queue waits", threads, threads == 1 ? "" : "s",
+				      threads == 1 ? "its" : "their");
+	if (n < cap && children)
+		n += (size_t)snprintf(buf + n, cap - n, ", child processes");
+	if (n < cap && dns)
+		n += (size_t)snprintf(buf + n, cap - n, ", DNS queries");
+	if (n < cap)
+		snprintf(buf + n, cap - n, ".");
+}
+
 int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 {
 	struct pic p = { .f = f, .t = t, .x0 = LABEL_W, .x1 = o->width - RIGHT };
-	char title[160], num[32];
+	char title[160], num[32], desc[400];
 	int rc = -1;
 
 	p.w0 = t->t_min + o->from_ms * 1000;
@@ -293,7 +319,8 @@ int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 		snprintf(title, sizeof title, "%s", o->title);
 	else
 		snprintf(title, sizeof title, "%s: a traced run", t->step[0] ? t->step : "trace");
-	svg_begin(f, o->width, height, title);
+	describe(&p, desc, sizeof desc);
+	svg_begin(f, o->width, height, title, desc);
 	double bottom = p.nlanes ? p.lanes[p.nlanes - 1].y + p.lanes[p.nlanes - 1].h + 8 : TOP;
 	lane_labels(&p);
 	axis(&p, TOP - 2, bottom);

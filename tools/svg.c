@@ -7,14 +7,16 @@
 #include <stdarg.h>
 #include <string.h>
 
-void svg_begin(FILE *f, double w, double h, const char *title)
+void svg_begin(FILE *f, double w, double h, const char *title, const char *desc)
 {
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
 		"viewBox=\"0 0 %.0f %.0f\" font-family=\"'DejaVu Sans', 'Helvetica Neue', "
 		"Arial, sans-serif\">\n<title>", w, h, w, h);
 	svg_escape(f, title);
-	fprintf(f, "</title>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", w, h);
+	fputs("</title>\n<desc>", f);
+	svg_escape(f, desc);
+	fprintf(f, "</desc>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", w, h);
 }
 
 void svg_end(FILE *f)

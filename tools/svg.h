@@ -32,8 +32,9 @@
 #define SVG_RED     "#c0392b"
 
 /* Starts an SVG document of W × H on F: the XML header, a white ground, the
- * font, and a <title> (TITLE, escaped) for screen readers and browser tabs. */
-void svg_begin(FILE *f, double w, double h, const char *title);
+ * font, a <title> (TITLE) for browser tabs and a <desc> (DESC, what the picture
+ * shows in words) for screen readers, both escaped. */
+void svg_begin(FILE *f, double w, double h, const char *title, const char *desc);
 void svg_end(FILE *f);
 
 /* Writes S with XML's special characters escaped and control characters
