@@ -32,6 +32,7 @@ resolver() {
 	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 5000
 	local fds=() fd i probe before
 	connect_fd probe
+	stats_value "$probe" conns >/dev/null   # a reply: the probe is accepted by now
 	before=$(ls "/proc/$SERVER_PID/fd" | wc -l)
 	for i in $(seq 1 50); do
 		connect_fd fd
