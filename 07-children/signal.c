@@ -87,6 +87,10 @@ int signal_loop_init(struct loop *l)
 	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
 		return -1;
 	signal_wfd = fds[1];
+	/* A new pipe holds no byte, so no flag may stay up: one raised for an
+	 * earlier loop's pipe would silence that signal for good. */
+	for (int i = 0; i < NSIG; i++)
+		atomic_store(&pending[i], 0);
 	io_init(l, &l->signal_io, fds[0], on_signal_pipe);
 	if (io_set(&l->signal_io, EPOLLIN) != 0)
 		return -1;

@@ -158,6 +158,12 @@ load helpers
 	[ "$output" = "usr1_callbacks_at_least_one=1 term_callbacks=1" ]
 }
 
+@test "a signal left unread by a closed loop still reaches the next loop" {
+	build_unit signal
+	run timeout 20 "$BATS_TEST_TMPDIR/signal" new-loop
+	[ "$output" = "usr1_callbacks=1 term_callbacks=1" ]
+}
+
 @test "a closing signal handle cannot be restarted (EINVAL)" {
 	build_unit signal
 	run timeout 10 "$BATS_TEST_TMPDIR/signal" closing

@@ -7,6 +7,8 @@
  *             than the signal pipe's 65,536 bytes), then one SIGTERM: prints
  *             how many callbacks each got. The SIGTERM must not be lost.
  *   closing   signal_start() on a closing handle: prints whether it was refused
+ *   new-loop  a signal left unread when a loop is closed must not silence that
+ *             signal for the next loop: prints the next loop's callbacks
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -88,8 +90,28 @@ int main(int argc, char **argv)
 		int refused = signal_start(&usr1, SIGUSR1, on_usr1) == -1 && errno == EINVAL;
 		loop_run(&loop);
 		printf("refused=%d active=%d\n", refused, handle_is_active(&usr1.h));
+	} else if (strcmp(what, "new-loop") == 0) {
+		if (signal_start(&usr1, SIGUSR1, on_usr1) != 0)
+			return 1;
+		raise(SIGUSR1);         /* never read: this loop does not run */
+		loop_close(&loop);
+		if (loop_init(&loop) != 0)
+			return 1;
+		signal_init(&loop, &usr1);
+		signal_init(&loop, &term);
+		timer_init(&loop, &give_up, on_give_up);
+		timer_init(&loop, &storm, on_storm);
+		if (signal_start(&usr1, SIGUSR1, on_usr1) != 0 ||
+		    signal_start(&term, SIGTERM, on_term) != 0)
+			return 1;
+		usr1_calls = 0;
+		raise(SIGUSR1);
+		raise(SIGTERM);
+		timer_start(&give_up, 5000, 0);
+		loop_run(&loop);
+		printf("usr1_callbacks=%d term_callbacks=%d\n", usr1_calls, term_calls);
 	} else {
-		fprintf(stderr, "usage: signal storm|closing\n");
+		fprintf(stderr, "usage: signal storm|closing|new-loop\n");
 		return 2;
 	}
 	loop_close(&loop);
