@@ -24,6 +24,7 @@ const struct kind_style kind_style[K_NKINDS] = {
 	[K_TIMERS]     = { SVG_ORANGE, SVG_INK, "timers", "timers phase" },
 	[K_IO]         = { SVG_BLUE, "#ffffff", "io", "I/O callback" },
 	[K_CLOSE]      = { SVG_PINK, SVG_INK, "close", "close callbacks" },
+	[K_DONE]       = { "#005c42", "#ffffff", "done", "a job's done callback" },
 	[K_LOOP_OTHER] = { "#7b8794", "#ffffff", "other", "other loop work" },
 	[K_JOB]        = { SVG_GREEN, "#ffffff", "job", "pool job" },
 	[K_QUEUED]     = { "#8fd3ba", SVG_INK, "queued", "job waiting in the queue" },

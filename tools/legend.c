@@ -19,8 +19,8 @@ struct item {
 /* The legend's items, in reading order: the loop's, the pool's, the rest. */
 static size_t items(const struct legend *l, struct item *it)
 {
-	static const enum trace_kind order[] = { K_POLL, K_IO, K_TIMERS, K_CLOSE, K_LOOP_OTHER,
-		K_JOB, K_QUEUED, K_ASYNC, K_SIGNAL, K_CHILD, K_DNS };
+	static const enum trace_kind order[] = { K_POLL, K_IO, K_DONE, K_TIMERS, K_CLOSE,
+		K_LOOP_OTHER, K_JOB, K_QUEUED, K_ASYNC, K_SIGNAL, K_CHILD, K_DNS };
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		enum trace_kind k = order[i];
@@ -49,7 +49,7 @@ static double item_width(const struct item *it)
 
 double legend_measure(struct legend *l, double x0, double x1)
 {
-	struct item it[K_NKINDS + 4];
+	struct item it[K_NKINDS + 6];
 	size_t n = items(l, it);
 	double x = x0;
 	int rows = n ? 1 : 0;
@@ -106,7 +106,7 @@ static void swatch(FILE *f, const struct item *it, double x, double y)
 
 void legend_draw(FILE *f, const struct legend *l, double x0, double x1, double y)
 {
-	struct item it[K_NKINDS + 4];
+	struct item it[K_NKINDS + 6];
 	size_t n = items(l, it);
 	double x = x0, cy = y + ROW / 2.0;
 

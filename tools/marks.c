@@ -38,13 +38,15 @@ void pic_duration(char *buf, size_t cap, double us)
 int mark_loop(struct pic *p, const struct lane *l)
 {
 	const struct trace_thread *th = &p->t->threads[l->thread];
-	struct band wait, run[K_NKINDS];
+	struct band wait, run[K_NKINDS], inner[K_NKINDS];
 	char label[200], d[32];
-	double a, b, last_tick = -10;
+	double a, b, last_tick = -10, outer_end = -1;
 
 	band_init(&wait, p->f, p->x0, p->x1, l->y + l->h * 0.3, l->h * 0.4);
-	for (int k = 0; k < K_NKINDS; k++)
+	for (int k = 0; k < K_NKINDS; k++) {
 		band_init(&run[k], p->f, p->x0, p->x1, l->y, l->h);
+		band_init(&inner[k], p->f, p->x0, p->x1, l->y + l->h * 0.5, l->h * 0.5);
+	}
 	fprintf(p->f, "<path class=\"ticks\" stroke=\"%s\" stroke-width=\"1\" d=\"", SVG_MUTED);
 	for (size_t i = 0; i < th->nslices; i++) {
 		const struct trace_slice *s = &th->slices[i];
@@ -62,7 +64,13 @@ int mark_loop(struct pic *p, const struct lane *l)
 			    || !pic_clip(p, s->ts, s->ts + s->dur, &a, &b))
 				continue;
 			const struct kind_style *st = &kind_style[s->kind];
-			struct band *bd = pass == 0 ? &wait : &run[s->kind];
+			/* A slice inside the one before it (a job's done callback inside
+			 * the wake-up's I/O callback) takes the lower half, so that both
+			 * show. Slices are sorted by start, the longer first. */
+			int nested = pass == 1 && s->ts + s->dur <= outer_end;
+			struct band *bd = pass == 0 ? &wait : nested ? &inner[s->kind] : &run[s->kind];
+			if (pass == 1 && !nested)
+				outer_end = s->ts + s->dur;
 			pic_duration(d, sizeof d, s->dur);
 			snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
 			if (band_mark(bd, a, b, st->fill, st->text, st->cls,
@@ -73,9 +81,11 @@ int mark_loop(struct pic *p, const struct lane *l)
 	p->merged += wait.merged;
 	band_flush(&wait, kind_style[K_POLL].cls);
 	for (int k = 0; k < K_NKINDS; k++) {
-		p->merged += run[k].merged;
+		p->merged += run[k].merged + inner[k].merged;
 		band_flush(&run[k], kind_style[k].cls);
 	}
+	for (int k = 0; k < K_NKINDS; k++)
+		band_flush(&inner[k], kind_style[k].cls);
 	return 0;
 }
 

@@ -89,6 +89,8 @@ static enum trace_kind slice_kind(const char *cat, const char *name)
 		return K_IO;
 	if (!strncmp(name, "poll", 4))
 		return K_POLL;
+	if (!strncmp(name, "done ", 5))
+		return K_DONE;
 	if (!strcmp(name, "timers"))
 		return K_TIMERS;
 	if (!strcmp(name, "close callbacks"))
@@ -244,10 +246,14 @@ static int add_event(struct trace *t, const struct json *j, size_t ev)
 	return 0;
 }
 
+/* By start, and of two that start together the longer first: a slice comes
+ * before the slices inside it. */
 static int by_ts(const void *a, const void *b)
 {
 	const struct trace_slice *x = a, *y = b;
-	return (x->ts > y->ts) - (x->ts < y->ts);
+	if (x->ts != y->ts)
+		return (x->ts > y->ts) - (x->ts < y->ts);
+	return (x->dur < y->dur) - (x->dur > y->dur);
 }
 
 static int by_owner(const void *a, const void *b)

@@ -19,6 +19,7 @@ enum trace_kind {
 	K_TIMERS,       /* the timers phase */
 	K_IO,           /* one I/O callback */
 	K_CLOSE,        /* close callbacks */
+	K_DONE,         /* a pool job's done callback, on the loop */
 	K_LOOP_OTHER,   /* any other slice on the loop thread */
 	K_JOB,          /* a pool job */
 	K_QUEUED,       /* a pool job's wait in the queue (drawn, never read) */
