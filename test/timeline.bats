@@ -195,3 +195,14 @@ trace_of_n_ticks() {
 	grep -Eq '<rect class="job" [^>]*><title>/work 100 · 1[0-9][0-9] ms' <<<"$svg"
 	grep -Eq '<rect class="io" [^>]*><title>io fd [0-9]+ \(conn\) · 1[0-9][0-9] ms' <<<"$svg"
 }
+
+@test "timeline: names are decoded from JSON and escaped for SVG" {
+	printf '%s\n' '{"traceEvents":[' \
+		'{"ph":"M","name":"thread_name","pid":1,"tid":1,"args":{"name":"loop"}},' \
+		'{"ph":"X","cat":"io","name":"io <fd> \"7\" & caf\u00e9 \ud83d\ude00","pid":1,"tid":1,"ts":0,"dur":900000},' \
+		'{"ph":"X","cat":"loop","name":"poll wait=forever","pid":1,"tid":1,"ts":900000,"dur":100000}' \
+		']}' >"$BATS_TEST_TMPDIR/names.json"
+	run "$TIMELINE" "$BATS_TEST_TMPDIR/names.json" -o "$BATS_TEST_TMPDIR/names.svg"
+	[ "$status" -eq 0 ]
+	grep -qF '>io &lt;fd&gt; &quot;7&quot; &amp; café 😀 · 900 ms</text>' "$BATS_TEST_TMPDIR/names.svg"
+}
