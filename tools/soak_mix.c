@@ -233,18 +233,23 @@ static void build_conversation(struct client *c)
 }
 
 /* Something that keeps the server busy on this connection's behalf, for a
- * client that is about to leave. An hour's /sleep only for a client that
- * leaves with a reset: after a plain close() (a FIN) the server cannot know
- * the client is gone rather than half-closed, so it rightly keeps the
- * connection until the reply it owes is sent. */
+ * client that is about to leave. The long ones (an hour's /sleep, a grandchild
+ * that holds /run's pipes for 30 s) only for a client that leaves with a
+ * reset: after a plain close() (a FIN) the server cannot know the client is
+ * gone rather than half-closed, so it rightly keeps the connection until the
+ * reply it owes is sent. */
 static void in_flight(struct client *c)
 {
 	static const char *const busy[] = {
-		"/sleep 3600000", "/sleep 150", "/work 300", "/cat soak-cat", "/run yes",
+		"/sleep 150", "/work 300", "/cat soak-cat" /* CAT_FILE */, "/run yes",
 		"/run sh -c sleep\t2&", "/resolve a.test", "/lookup localhost",
 	};
-	size_t last = mix_step >= 8 ? 7 : mix_step >= 7 ? 5 : mix_step >= 4 ? 3 : 1;
-	const char *line = busy[pick(c->abrupt ? 0 : 1, last)];
+	static const char *const long_busy[] = { "/sleep 3600000", "/run sh -c sleep\t30&" };
+	const char *line;
+	if (c->abrupt && chance(40))
+		line = long_busy[pick(0, mix_step >= 7 ? 1 : 0)];
+	else
+		line = busy[pick(0, mix_step >= 8 ? 6 : mix_step >= 7 ? 4 : mix_step >= 4 ? 2 : 0)];
 	out_add(c, line, strlen(line));
 	out_add(c, "\n", 1);
 }
