@@ -1,13 +1,12 @@
 /*
- * conn.c — one client's connection: the byte stream, split into echoed data
- * and command lines, with its out-buffer, backpressure, idle timeout and
- * lingering close.
+ * conn.c — one client's connection: its socket, its out-buffer and
+ * backpressure, its idle timeout and its lingering close. What the bytes it
+ * reads mean, echoed data or command lines, is input.c's.
  *
  * Replies keep request order: while a command is in flight the connection is
  * "busy", its input is not read (the kernel's buffers fill and TCP pushes back
  * on the client), and bytes already read wait in `in` until the reply is queued.
- * They wait there too while the out-buffer is over its high-water mark, so a
- * client that sends commands and never reads gets only that much of them run.
+ * They wait there too while the out-buffer is over its high-water mark.
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -99,7 +98,7 @@ static int conn_update(struct conn *c)
 
 /* Sends as much of BUF as the socket takes now; keeps the rest in the out-buffer.
  * Returns 0, or -1 when the connection is broken. */
-static int conn_write(struct conn *c, const char *buf, size_t len)
+int conn_write(struct conn *c, const char *buf, size_t len)
 {
 	if (pending(c) == 0) {
 		ssize_t n = send(c->io.fd, buf, len, MSG_NOSIGNAL);
@@ -155,6 +154,11 @@ static int conn_flush(struct conn *c)
 	return 0;
 }
 
+bool conn_full(const struct conn *c)
+{
+	return pending(c) >= HIGH_WATER;
+}
+
 static void conn_vreply(struct conn *c, const char *fmt, va_list ap)
 {
 	char line[MAX_LINE + 256];
@@ -183,98 +187,6 @@ void conn_quit(struct conn *c, const char *fmt, ...)
 	conn_vreply(c, fmt, ap);
 	va_end(ap);
 	c->quitting = true;
-}
-
-/* Runs the command line read so far; the line buffer is freed after it. */
-static void conn_run_line(struct conn *c)
-{
-	/* A '\r' before the '\n' comes from telnet-style clients: ignore it. */
-	if (c->line_len > 0 && c->line[c->line_len - 1] == '\r')
-		c->line_len--;
-	c->line[c->line_len] = '\0';
-	command_run(c, c->line);
-	free(c->line);
-	c->line = NULL;
-	c->line_len = 0;
-	c->state = AT_LINE_START;
-}
-
-/* Appends N bytes to the command line being read. -1: longer than MAX_LINE.
- * The limit does not count a '\r' just before the '\n': the line may hold one
- * byte more while that byte is a '\r', which conn_run_line() drops. */
-static int line_append(struct conn *c, const char *p, size_t n)
-{
-	if (c->line == NULL && (c->line = malloc(MAX_LINE + 2)) == NULL)
-		return -1;
-	if (c->line_len + n > MAX_LINE + 1)
-		return -1;
-	memcpy(c->line + c->line_len, p, n);
-	c->line_len += n;
-	if (c->line_len == MAX_LINE + 1 && c->line[MAX_LINE] != '\r')
-		return -1;
-	return 0;
-}
-
-/* The protocol: echo data as it comes, take lines starting with '/' as commands.
- * Stops early when a command is in flight (replies must keep request order),
- * when the out-buffer is over its high-water mark (or a client that sends many
- * commands in one go and never reads would have them all run and buffered), or
- * the connection is quitting. Returns how many bytes of BUF it used. */
-static size_t conn_feed(struct conn *c, const char *buf, size_t len)
-{
-	size_t i = 0;
-	while (i < len && !c->busy && !c->quitting && pending(c) < HIGH_WATER) {
-		if (c->state == AT_LINE_START)
-			c->state = buf[i] == '/' ? IN_COMMAND : IN_DATA;
-		const char *nl = memchr(buf + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
-		if (c->state == IN_COMMAND) {
-			if (line_append(c, buf + i, n) != 0) {
-				conn_quit(c, "error: command too long (max %d bytes)", MAX_LINE);
-				return len;
-			}
-			i += n;
-			if (nl) {
-				i++;
-				conn_run_line(c);
-			}
-		} else {
-			if (nl)
-				n++;
-			if (conn_write(c, buf + i, n) != 0)
-				c->quitting = true;
-			i += n;
-			if (nl)
-				c->state = AT_LINE_START;
-		}
-	}
-	return i;
-}
-
-/* Keeps what conn_feed() could not take yet: conn_feed_held() takes it up again
- * once the command in flight is done or the out-buffer has drained. */
-static int conn_hold(struct conn *c, const char *buf, size_t len)
-{
-	char *copy = malloc(len);
-	if (copy == NULL)
-		return -1;
-	memcpy(copy, buf, len);
-	c->in = copy;
-	c->in_off = 0;
-	c->in_len = len;
-	return 0;
-}
-
-/* Feeds the input held back in `in` as far as C takes it now. */
-static void conn_feed_held(struct conn *c)
-{
-	if (c->in == NULL)
-		return;
-	c->in_off += conn_feed(c, c->in + c->in_off, c->in_len - c->in_off);
-	if (c->in_off == c->in_len) {
-		free(c->in);
-		c->in = NULL;
-	}
 }
 
 /* The server closes first (/quit, a command too long) while the client may

@@ -9,7 +9,8 @@
  * after a timer while the loop keeps serving everyone else.
  *
  * This file is the program on top: its options, the listener and main(). Each
- * connection's byte stream is in conn.c, split into echoed data and commands.
+ * connection's byte stream is in conn.c, and input.c splits it into echoed
+ * data and commands.
  *
  * Usage: timers [--host ADDR] [--port N] [--trace] [--idle-timeout MS]
  *               [--stats-interval MS]

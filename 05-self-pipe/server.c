@@ -9,7 +9,8 @@
  * way instead of through 04's eventfd; /stats counts async_sends and wakeups.
  *
  * This file is the program on top: its options, the listener and main(). Each
- * connection's byte stream is in conn.c, split into echoed data and commands.
+ * connection's byte stream is in conn.c, and input.c splits it into echoed
+ * data and commands.
  *
  * Usage: self-pipe [--host ADDR] [--port N] [--trace] [--idle-timeout MS]
  *                  [--stats-interval MS] [--root DIR]

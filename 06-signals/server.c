@@ -12,7 +12,8 @@
  * SIGUSR1 prints the /stats line to stderr.
  *
  * This file is the program on top: its options, the listener and main(). Each
- * connection's byte stream is in conn.c, split into echoed data and commands.
+ * connection's byte stream is in conn.c, and input.c splits it into echoed
+ * data and commands.
  *
  * Usage: signals [--host ADDR] [--port N] [--trace] [--idle-timeout MS]
  *                [--stats-interval MS] [--root DIR] [--shutdown-timeout MS]

@@ -1,9 +1,9 @@
 /*
- * server.h — what the server's two files share: its options, its connections,
+ * server.h — what the server's files share: its options, its connections,
  * and the calls a command makes to answer on its connection.
  *
  * server.c is the program (options, the listener, main); conn.c is one
- * connection's byte stream; commands.c is the protocol's commands, and cat.c
+ * connection's byte stream, input.c what its bytes mean; commands.c is the protocol's commands, and cat.c
  * the one that streams a file from the thread pool.
  */
 #ifndef SERVER_H
@@ -93,6 +93,8 @@ int conn_write(struct conn *c, const char *buf, size_t len);
 bool conn_drained(const struct conn *c);
 /* Closes C at once, whatever is pending (a /cat whose file shrank). */
 void conn_close(struct conn *c);
+/* True when C's out-buffer is over its high-water mark: feed it no more. */
+bool conn_full(const struct conn *c);
 /* Queues a reply line (printf-style; the '\n' is added) on C. */
 void conn_reply(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -105,6 +107,16 @@ void conn_quit(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* The `stats ...` line (PROTOCOL.md), without its '\n', into BUF. */
 void stats_line(char *buf, size_t size);
+
+/* The protocol on the bytes C reads (input.c). conn_feed() echoes data and
+ * runs command lines from BUF, stopping early while C is busy, over its
+ * high-water mark or quitting, and returns how many bytes it used; conn_hold()
+ * keeps the rest (-1: out of memory) and conn_feed_held() takes it up again
+ * when C can. conn_run_line() runs the command line read so far. */
+size_t conn_feed(struct conn *c, const char *buf, size_t len);
+int conn_hold(struct conn *c, const char *buf, size_t len);
+void conn_feed_held(struct conn *c);
+void conn_run_line(struct conn *c);
 
 /* Runs the command LINE (starting with '/', no '\n') on C. */
 void command_run(struct conn *c, char *line);

@@ -10,7 +10,8 @@
  * self-pipe, signals, children. A small libuv, with a small Node on top.
  *
  * This file is the program on top: its options, the listener and main(). Each
- * connection's byte stream is in conn.c, split into echoed data and commands.
+ * connection's byte stream is in conn.c, and input.c splits it into echoed
+ * data and commands.
  *
  * Usage: dns [--host ADDR] [--port N] [--trace] [--idle-timeout MS]
  *            [--stats-interval MS] [--root DIR] [--shutdown-timeout MS]
