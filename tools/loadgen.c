@@ -142,15 +142,6 @@ static void usage(FILE *to, int status)
 	exit(status);
 }
 
-static void number_arg(const char *name, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	if (!parse_uint(optarg, min, max, out)) {
-		fprintf(stderr, "%s: bad %s '%s' (want %lu..%lu)\n", prog, name, optarg, min, max);
-		usage(stderr, EXIT_USAGE);
-	}
-}
-
 static void parse_args(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -165,13 +156,13 @@ static void parse_args(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h:p:c:s:d:n:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': opt.host = optarg; break;
-		case 'p': number_arg("port", 1, 65535, &opt.port); break;
-		case 'c': number_arg("connection count", 1, 1000000, &opt.conns); break;
-		case 's': number_arg("size", 1, 1UL << 30, &opt.bytes); break;
-		case 'd': number_arg("duration", 0, 86400, &opt.seconds); timed = true; break;
-		case 'n': number_arg("request count", 1, LONG_MAX, &opt.requests); break;
+		case 'p': uint_arg(optarg, "port", 1, 65535, &opt.port, usage); break;
+		case 'c': uint_arg(optarg, "connection count", 1, 1000000, &opt.conns, usage); break;
+		case 's': uint_arg(optarg, "size", 1, 1UL << 30, &opt.bytes, usage); break;
+		case 'd': uint_arg(optarg, "duration", 0, 86400, &opt.seconds, usage); timed = true; break;
+		case 'n': uint_arg(optarg, "request count", 1, LONG_MAX, &opt.requests, usage); break;
 		case OPT_HOLD: opt.hold = true; break;
-		case OPT_PID: number_arg("pid", 1, INT_MAX, &opt.pid); break;
+		case OPT_PID: uint_arg(optarg, "pid", 1, INT_MAX, &opt.pid, usage); break;
 		case OPT_HELP: usage(stdout, 0); break;
 		default: usage(stderr, EXIT_USAGE);
 		}

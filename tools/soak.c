@@ -105,15 +105,6 @@ static void usage(FILE *to, int status)
 	exit(status);
 }
 
-static void number_arg(const char *name, unsigned long min, unsigned long max,
-		       unsigned long *out)
-{
-	if (!parse_uint(optarg, min, max, out)) {
-		fprintf(stderr, "%s: bad %s '%s' (want %lu..%lu)\n", prog, name, optarg, min, max);
-		usage(stderr, 2);
-	}
-}
-
 static void parse_args(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -130,13 +121,13 @@ static void parse_args(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "p:c:d:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'p': number_arg("port", 1, 65535, &opt.port); break;
-		case 'c': number_arg("client count", 1, MAX_CLIENTS, &opt.clients); break;
-		case 'd': number_arg("duration", 0, 86400, &opt.seconds); break;
-		case OPT_STEP: number_arg("step", 3, 8, &opt.step); break;
-		case OPT_SEED: number_arg("seed", 0, ULONG_MAX, &seed); seeded = true; break;
+		case 'p': uint_arg(optarg, "port", 1, 65535, &opt.port, usage); break;
+		case 'c': uint_arg(optarg, "client count", 1, MAX_CLIENTS, &opt.clients, usage); break;
+		case 'd': uint_arg(optarg, "duration", 0, 86400, &opt.seconds, usage); break;
+		case OPT_STEP: uint_arg(optarg, "step", 3, 8, &opt.step, usage); break;
+		case OPT_SEED: uint_arg(optarg, "seed", 0, ULONG_MAX, &seed, usage); seeded = true; break;
 		case OPT_ROOT: opt.root = optarg; break;
-		case OPT_PID: number_arg("pid", 1, INT_MAX, &opt.pid); break;
+		case OPT_PID: uint_arg(optarg, "pid", 1, INT_MAX, &opt.pid, usage); break;
 		case OPT_KIND:
 			for (int k = 0; k < KINDS; k++)
 				if (strcmp(optarg, kind_names[k]) == 0)

@@ -44,6 +44,19 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max, unsi
 	return true;
 }
 
+/* An option's number: ARG parsed as a whole number in [MIN, MAX] into *OUT, or
+ * one line saying what is wrong and then USAGE(stderr, 2), which exits. */
+__attribute__((unused))
+static void uint_arg(const char *arg, const char *name, unsigned long min, unsigned long max,
+		     unsigned long *out, void (*usage)(FILE *to, int status))
+{
+	if (!parse_uint(arg, min, max, out)) {
+		fprintf(stderr, "%s: bad %s '%s' (want %lu..%lu)\n", program_invocation_short_name,
+			name, arg, min, max);
+		usage(stderr, 2);
+	}
+}
+
 /* Microseconds on the monotonic clock: for intervals, never for dates. */
 __attribute__((unused))
 static uint64_t now_us(void)
