@@ -42,7 +42,7 @@ load helpers
 	child=$(cat /proc/"$SERVER_PID"/task/*/children | awk '{ print $1 }')
 	wait_for 5 '[ -n "$(cat /proc/$child/task/*/children 2>/dev/null)" ]'
 	head=$(cat /proc/$child/task/*/children | awk '{ print $1 }')
-	wait_for 20 '[[ $(cat /proc/$head/wchan) == *pipe_write* ]]'
+	wait_for 20 '[[ $(cat /proc/$head/wchan) == *pipe_w* ]]'
 	echo go >"$go"
 	ticks=$(loop_ticks_per_s "$probe")
 	echo "loop iterations in 1 s after the hangup: $ticks"
