@@ -51,4 +51,7 @@ bar() {
 	[[ $output == *"no server, threads or RSS MiB column" ]]
 	run "$CHART"
 	[ "$status" -eq 2 ]
+	run "$CHART" "$RESULTS" --width 10
+	[ "$status" -eq 2 ]
+	[[ $output == "chart: bad --width '10' (want 640..8000)"* ]]
 }

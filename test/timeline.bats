@@ -166,8 +166,11 @@ trace_of_n_ticks() {
 	[ "$status" -eq 2 ]
 	[[ $output == usage:* ]]
 	run "$TIMELINE" "$FIXTURE" --width lots
+	[ "$status" -eq 2 ]
+	[[ $output == "timeline: bad --width 'lots' (want 640..8000)"* ]]
+	run "$TIMELINE" "$FIXTURE" --from soon
 	[ "$status" -eq 1 ]
-	[[ $output == *"--width: 'lots' is not a number"* ]]
+	[[ $output == *"--from: 'soon' is not a number"* ]]
 	run "$TIMELINE" "$FIXTURE" --from 10 --to 5
 	[ "$status" -eq 1 ]
 }

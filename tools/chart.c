@@ -187,31 +187,37 @@ static void panel(FILE *f, const struct results *r, int metric, double x, double
 	}
 }
 
+static void usage(FILE *to, int status)
+{
+	fprintf(to, "usage: chart bench/results.md [-o FILE.svg] [--width PX]\n"
+		"Draws the results' \"%s\" table as bars: threads and RSS per server.\n",
+		TABLE_NAME);
+	exit(status);
+}
+
 int main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL;
 	double width = 1280;
+	unsigned long px;
 	struct results r;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
 			out = argv[++i];
 		} else if (!strcmp(argv[i], "--width") && i + 1 < argc) {
-			width = strtod(argv[++i], NULL);
-			if (!(width >= 640 && width <= 8000))
-				die("--width: from 640 to 8000");
+			uint_arg(argv[++i], "--width", 640, 8000, &px, usage);
+			width = (double)px;
+		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout, 0);
 		} else if (argv[i][0] != '-' && !in) {
 			in = argv[i];
 		} else {
-			fprintf(stderr,
-				"usage: chart bench/results.md [-o FILE.svg] [--width PX]\n");
-			return 2;
+			usage(stderr, 2);
 		}
 	}
-	if (!in) {
-		fprintf(stderr, "usage: chart bench/results.md [-o FILE.svg] [--width PX]\n");
-		return 2;
-	}
+	if (!in)
+		usage(stderr, 2);
 	read_results(in, &r);
 
 	double left = 220, gap = 70, row_h = 64, top = 170;

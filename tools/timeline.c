@@ -14,18 +14,16 @@
  */
 #define _GNU_SOURCE     /* program_invocation_short_name, for die() */
 
-#include "band.h"
 #include "svg.h"
 #include "tool.h"
 #include "lanes.h"
 #include "trace.h"
 
-#include <math.h>
 #include <string.h>
 
-static void usage(void)
+static void usage(FILE *to, int status)
 {
-	fprintf(stderr,
+	fprintf(to,
 		"usage: timeline FILE.json [-o FILE.svg] [OPTION]...\n"
 		"Draws a --trace-events file (Chrome Trace Event format) as an SVG.\n"
 		"  -o FILE       write the SVG there (default: standard output)\n"
@@ -34,16 +32,26 @@ static void usage(void)
 		"  --title TEXT  the heading (default: the step's name)\n"
 		"  --width PX    the picture's width (default 1280: a slide)\n"
 		"  --height PX   the most it may use (default 720); more lanes shrink\n");
-	exit(2);
+	exit(status);
 }
 
-static double number_arg(const char *opt, const char *s, double lo, double hi)
+/* A time in ms for --from or --to: fractions of a ms are allowed (a window of
+ * 0.5 ms shows single ticks), so this is not tool.h's uint_arg(). */
+static double ms_arg(const char *opt, const char *s, double lo, double hi)
 {
 	char *end;
 	double v = strtod(s, &end);
 	if (end == s || *end || !(v >= lo && v <= hi))
 		die("%s: '%s' is not a number from %g to %g", opt, s, lo, hi);
 	return v;
+}
+
+/* A size in px for --width or --height: MIN to 8000. */
+static double px_arg(const char *s, const char *opt, unsigned long min)
+{
+	unsigned long px;
+	uint_arg(s, opt, min, 8000, &px, usage);
+	return (double)px;
 }
 
 int main(int argc, char **argv)
@@ -56,33 +64,33 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
-			usage();
+			usage(stdout, 0);
 		if (a[0] != '-' || !a[1]) {
 			if (in)
-				usage();
+				usage(stderr, 2);
 			in = a;
 			continue;
 		}
 		if (i + 1 >= argc)
-			usage();
+			usage(stderr, 2);
 		const char *v = argv[++i];
 		if (!strcmp(a, "-o"))
 			out = v;
 		else if (!strcmp(a, "--from"))
-			o.from_ms = number_arg(a, v, 0, 1e9);
+			o.from_ms = ms_arg(a, v, 0, 1e9);
 		else if (!strcmp(a, "--to"))
-			o.to_ms = number_arg(a, v, 0, 1e9);
+			o.to_ms = ms_arg(a, v, 0, 1e9);
 		else if (!strcmp(a, "--title"))
 			o.title = v;
 		else if (!strcmp(a, "--width"))
-			o.width = number_arg(a, v, 640, 8000);
+			o.width = px_arg(v, a, 640);
 		else if (!strcmp(a, "--height"))
-			o.height = number_arg(a, v, 240, 8000);
+			o.height = px_arg(v, a, 240);
 		else
-			usage();
+			usage(stderr, 2);
 	}
 	if (!in)
-		usage();
+		usage(stderr, 2);
 	if (o.to_ms >= 0 && o.to_ms <= o.from_ms)
 		die("--to %g must be after --from %g", o.to_ms, o.from_ms);
 	if (trace_read(&t, in, err, sizeof err) < 0)
