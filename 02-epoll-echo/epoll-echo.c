@@ -17,7 +17,11 @@
  *
  * Protocol: byte echo, as in 01. On EOF, everything pending is sent, then close.
  *
- * Usage: epoll-echo [--host ADDR] [--port N] [--trace]
+ * --trace-events FILE records the run for Perfetto or chrome://tracing: the
+ * recorder is trace_events.c, the loop's hooks are below in loop_run().
+ *
+ * Usage: epoll-echo [--host ADDR] [--port N] [--trace] [--trace-events FILE]
+ *                   [--trace-events-max MB]
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -41,6 +45,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "trace_events.h"
+
 /* ---- constants ---------------------------------------------------------- */
 
 static const char *const prog = "epoll-echo";
@@ -59,6 +65,8 @@ struct options {
 	const char *host;
 	const char *port;
 	bool trace;
+	const char *trace_events;   /* the file to record the run in, or NULL */
+	unsigned long trace_events_max_mb;
 };
 
 /* One client. An idle connection is just this struct: `out` is allocated only
@@ -73,11 +81,12 @@ struct conn {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static struct options opt = { .host = "127.0.0.1", .port = "8000" };
+static struct options opt = { .host = "127.0.0.1", .port = "8000", .trace_events_max_mb = 64 };
 static char read_buf[READ_SIZE];
 static int epfd;
 static int listen_fd;
 static int spare_fd = -1;       /* held in reserve for the EMFILE trick */
+static struct trace_events *trace_events;      /* recording the run, or NULL */
 
 /* Setup failures only: once the server is serving, errors close one connection. */
 static void die(const char *fmt, ...)
@@ -94,10 +103,12 @@ static void die(const char *fmt, ...)
 static void usage(FILE *to, int status)
 {
 	fprintf(to,
-		"usage: %s [--host ADDR] [--port N] [--trace]\n"
+		"usage: %s [--host ADDR] [--port N] [--trace] [--trace-events FILE]\n"
 		"  --host ADDR  address to listen on (default 127.0.0.1)\n"
 		"  --port N     port to listen on, 0 for any free port (default 8000)\n"
 		"  --trace      narrate every loop iteration on stderr\n"
+		"  --trace-events FILE     record the run in FILE, a Chrome Trace Event file\n"
+		"  --trace-events-max MB   stop recording before FILE passes MB (default 64)\n"
 		"  --help       show this help\n",
 		prog);
 	exit(status);
@@ -120,6 +131,8 @@ static void parse_args(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "trace-events", required_argument, NULL, 'e' },
+		{ "trace-events-max", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -137,6 +150,14 @@ static void parse_args(int argc, char **argv)
 			opt.port = optarg;
 			break;
 		case 't': opt.trace = true; break;
+		case 'e': opt.trace_events = optarg; break;
+		case 'E':
+			if (!parse_uint(optarg, 1 << 20, &n) || n == 0) {
+				fprintf(stderr, "%s: bad value for --trace-events-max: '%s'\n", prog, optarg);
+				usage(stderr, 2);
+			}
+			opt.trace_events_max_mb = n;
+			break;
 		case 'h': usage(stdout, 0); break;
 		default: usage(stderr, 2);
 		}
@@ -378,13 +399,37 @@ static void trace_tick(unsigned long tick, const struct epoll_event *evs, int n)
 		fprintf(stderr, "%d events\n", n);
 }
 
+/* What the loop does for one ready fd. */
+static void on_ready(const struct epoll_event *ev)
+{
+	if (ev->data.ptr == NULL)
+		on_listener_readable();
+	else
+		on_conn_event(ev->data.ptr, ev->events);
+}
+
+/* on_ready() inside a slice named for the fd, for --trace-events. */
+static void on_ready_traced(const struct epoll_event *ev)
+{
+	char name[64];
+	const struct conn *c = ev->data.ptr;
+	snprintf(name, sizeof name, "io fd %d (%s)", c == NULL ? listen_fd : c->fd,
+		 c == NULL ? "listener" : "conn");
+	uint64_t start = trace_events_now();
+	on_ready(ev);           /* may free c */
+	trace_slice(trace_events, "io", name, start, NULL);
+}
+
 static void loop_run(void)
 {
 	static struct epoll_event events[MAX_EVENTS];
 
 	for (unsigned long tick = 1;; tick++) {
+		uint64_t traced = trace_events ? trace_poll_start(trace_events, -1) : 0;
 		/* Block until something is ready: the only wait in the program. */
 		int n = epoll_wait(epfd, events, MAX_EVENTS, -1);
+		if (traced != 0)
+			trace_poll(trace_events, traced, tick, -1, "no timers", n);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;       /* a signal arrived: just wait again */
@@ -395,10 +440,10 @@ static void loop_run(void)
 
 		/* Dispatch: a little non-blocking work for each ready fd. */
 		for (int i = 0; i < n; i++) {
-			if (events[i].data.ptr == NULL)
-				on_listener_readable();
+			if (trace_events)
+				on_ready_traced(&events[i]);
 			else
-				on_conn_event(events[i].data.ptr, events[i].events);
+				on_ready(&events[i]);
 		}
 	}
 }
@@ -418,6 +463,12 @@ int main(int argc, char **argv)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (epfd < 0)
 		die("epoll_create1: %s", strerror(errno));
+	if (opt.trace_events != NULL) {
+		trace_events = trace_events_open(opt.trace_events,
+			(uint64_t)opt.trace_events_max_mb << 20, prog, "02-epoll-echo");
+		if (trace_events == NULL)
+			die("cannot write %s: %s", opt.trace_events, strerror(errno));
+	}
 	listen_fd = listen_on(opt.host, opt.port);
 	/* The listener is the one fd whose data.ptr is NULL. */
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };

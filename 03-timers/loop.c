@@ -14,6 +14,7 @@
 #endif
 
 #include "loop.h"
+#include "trace_events.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -128,6 +129,7 @@ void io_init(struct loop *l, struct io *w, int fd, io_cb cb)
 	w->fd = fd;
 	w->events = 0;
 	w->in_epoll = false;
+	w->what = "fd";
 	w->cb = cb;
 }
 
@@ -252,7 +254,7 @@ void timer_stop(struct timer *t)
  * timer cannot keep the loop here forever. */
 static void run_timers(struct loop *l)
 {
-	uint64_t started_before = l->timer_seq;
+	uint64_t started_before = l->timer_seq, traced = 0;
 
 	while (l->heap_len > 0) {
 		struct timer *t = l->heap[0];
@@ -262,8 +264,12 @@ static void run_timers(struct loop *l)
 		timer_stop(t);
 		if (t->repeat > 0)
 			timer_start(t, t->repeat, t->repeat);   /* now + repeat: no catch-up */
+		if (l->trace_events && traced == 0)
+			traced = trace_events_now();
 		t->cb(t);
 	}
+	if (traced != 0)
+		trace_slice(l->trace_events, "loop", "timers", traced, NULL);
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -359,6 +365,7 @@ static void poll_io(struct loop *l, int timeout, const char *why)
 {
 	static struct epoll_event events[MAX_EVENTS];
 
+	uint64_t traced = l->trace_events ? trace_poll_start(l->trace_events, timeout) : 0;
 	uint64_t before = loop_clock_ms();
 	int n = epoll_wait(l->epfd, events, MAX_EVENTS, timeout);
 	if (n < 0 && errno != EINTR) {
@@ -371,6 +378,8 @@ static void poll_io(struct loop *l, int timeout, const char *why)
 	l->idle_ms += l->now - before;
 	if (l->trace)
 		trace_tick(l, timeout, why, events, n);
+	if (traced != 0)
+		trace_poll(l->trace_events, traced, l->ticks, timeout, why, n);
 	if (n < 0)
 		return;         /* a signal interrupted the wait: just go round */
 
@@ -382,13 +391,17 @@ static void poll_io(struct loop *l, int timeout, const char *why)
 		uint32_t ready = events[i].events & (w->events | EPOLLERR | EPOLLHUP);
 		if (w->events == 0 || ready == 0)
 			continue;
-		w->cb(w, ready);
+		if (l->trace_events)
+			trace_io(w, ready);
+		else
+			w->cb(w, ready);
 	}
 }
 
 static void run_closing(struct loop *l)
 {
 	struct handle *h = l->closing;
+	uint64_t traced = l->trace_events && h != NULL ? trace_events_now() : 0;
 	l->closing = NULL;
 	while (h != NULL) {
 		struct handle *next = h->next_closing;
@@ -396,6 +409,8 @@ static void run_closing(struct loop *l)
 			h->on_close(h);
 		h = next;
 	}
+	if (traced != 0)
+		trace_slice(l->trace_events, "loop", "close callbacks", traced, NULL);
 }
 
 int loop_run(struct loop *l)

@@ -20,6 +20,7 @@ struct loop;
 struct handle;
 struct io;
 struct timer;
+struct trace_events;
 
 typedef void (*close_cb)(struct handle *h);
 typedef void (*io_cb)(struct io *w, uint32_t events);
@@ -49,6 +50,7 @@ struct io {
 	int fd;
 	uint32_t events;         /* EPOLLIN/EPOLLOUT asked for now; 0 = stopped */
 	bool in_epoll;
+	const char *what;        /* what the fd is ("conn"), for --trace-events */
 	io_cb cb;
 };
 
@@ -64,6 +66,7 @@ struct timer {
 struct loop {
 	int epfd;
 	bool trace;              /* narrate each iteration on stderr */
+	struct trace_events *trace_events; /* recording the run, or NULL */
 	uint64_t now;            /* ms, CLOCK_MONOTONIC, read once per iteration */
 	uint64_t start_ms;
 	unsigned long ticks;     /* iterations so far */

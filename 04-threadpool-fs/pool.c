@@ -201,6 +201,7 @@ int pool_loop_init(struct loop *l)
 		return -1;
 	pthread_mutex_init(&l->done_mutex, NULL);
 	io_init(l, &l->wakeup, fd, on_wakeup);
+	l->wakeup.what = "eventfd";
 	if (io_set(&l->wakeup, EPOLLIN) != 0)
 		return -1;
 	/* Unref'd: the watcher is always there; only jobs in flight

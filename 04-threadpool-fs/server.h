@@ -22,6 +22,8 @@ struct options {
 	const char *host;
 	const char *port;
 	bool trace;
+	const char *trace_events;   /* the file to record the run in, or NULL */
+	unsigned long trace_events_max_mb;
 	uint64_t idle_timeout_ms;   /* 0: off */
 	uint64_t stats_interval_ms; /* 0: off */
 	const char *root;           /* /cat serves files below this directory */

@@ -62,6 +62,7 @@ int async_loop_init(struct loop *l)
 		return -1;
 	l->async_wfd = fds[1];
 	io_init(l, &l->async_io, fds[0], on_async_readable);
+	l->async_io.what = "self-pipe";
 	if (io_set(&l->async_io, EPOLLIN) != 0)
 		return -1;
 	/* The watcher is always there; only started async handles may keep the

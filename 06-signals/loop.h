@@ -22,6 +22,7 @@ struct loop;
 struct handle;
 struct io;
 struct timer;
+struct trace_events;
 struct async;
 struct signal_handle;
 struct work;
@@ -56,6 +57,7 @@ struct io {
 	int fd;
 	uint32_t events;         /* EPOLLIN/EPOLLOUT asked for now; 0 = stopped */
 	bool in_epoll;
+	const char *what;        /* what the fd is ("conn"), for --trace-events */
 	io_cb cb;
 };
 
@@ -88,6 +90,7 @@ struct signal_handle {
 struct loop {
 	int epfd;
 	bool trace;              /* narrate each iteration on stderr */
+	struct trace_events *trace_events; /* recording the run, or NULL */
 	uint64_t now;            /* ms, CLOCK_MONOTONIC, read once per iteration */
 	uint64_t start_ms;
 	unsigned long ticks;     /* iterations so far */

@@ -15,7 +15,8 @@
  * connection's byte stream is in conn.c, and input.c splits it into echoed
  * data and commands.
  *
- * Usage: signals [--host ADDR] [--port N] [--trace] [--idle-timeout MS]
+ * Usage: signals [--host ADDR] [--port N] [--trace] [--trace-events FILE]
+ *                [--trace-events-max MB] [--idle-timeout MS]
  *                [--stats-interval MS] [--root DIR] [--shutdown-timeout MS]
  */
 #define _GNU_SOURCE
@@ -42,6 +43,7 @@
 
 #include "loop.h"
 #include "server.h"
+#include "trace_events.h"
 
 /* ---- constants ---------------------------------------------------------- */
 
@@ -53,7 +55,7 @@ enum {
 
 /* ---- types -------------------------------------------------------------- */
 
-struct options opt = { .host = "127.0.0.1", .port = "8000", .root = ".",
+struct options opt = { .host = "127.0.0.1", .port = "8000", .trace_events_max_mb = 64, .root = ".",
 		       .shutdown_timeout_ms = 5000 };
 struct loop loop;
 unsigned long conn_count;
@@ -88,6 +90,8 @@ static void usage(FILE *to, int status)
 		"  --host ADDR          address to listen on (default 127.0.0.1)\n"
 		"  --port N             port to listen on, 0 for any free port (default 8000)\n"
 		"  --trace              narrate every loop iteration on stderr\n"
+		"  --trace-events FILE  record the run in FILE, a Chrome Trace Event file\n"
+		"  --trace-events-max MB  stop recording before FILE passes MB (default 64)\n"
 		"  --idle-timeout MS    close a connection idle for MS ms (default: never)\n"
 		"  --stats-interval MS  print the /stats line to stderr every MS ms\n"
 		"  --root DIR           /cat serves files below DIR (default .)\n"
@@ -127,6 +131,8 @@ static void parse_args(int argc, char **argv)
 		{ "host", required_argument, NULL, 'H' },
 		{ "port", required_argument, NULL, 'p' },
 		{ "trace", no_argument, NULL, 't' },
+		{ "trace-events", required_argument, NULL, 'e' },
+		{ "trace-events-max", required_argument, NULL, 'E' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
 		{ "stats-interval", required_argument, NULL, 's' },
 		{ "root", required_argument, NULL, 'r' },
@@ -148,6 +154,14 @@ static void parse_args(int argc, char **argv)
 			opt.port = optarg;
 			break;
 		case 't': opt.trace = true; break;
+		case 'e': opt.trace_events = optarg; break;
+		case 'E':
+			if (!parse_uint(optarg, 1 << 20, &n) || n == 0) {
+				fprintf(stderr, "%s: bad value for --trace-events-max: '%s'\n", prog, optarg);
+				usage(stderr, 2);
+			}
+			opt.trace_events_max_mb = n;
+			break;
 		case 'i': opt.idle_timeout_ms = parse_ms("idle-timeout", optarg); break;
 		case 's': opt.stats_interval_ms = parse_ms("stats-interval", optarg); break;
 		case 'r': opt.root = optarg; break;
@@ -331,11 +345,18 @@ int main(int argc, char **argv)
 	if (loop_init(&loop) != 0)
 		die("cannot start the loop: %s", strerror(errno));
 	loop.trace = opt.trace;
+	if (opt.trace_events != NULL) {
+		loop.trace_events = trace_events_open(opt.trace_events,
+			(uint64_t)opt.trace_events_max_mb << 20, prog, "06-signals");
+		if (loop.trace_events == NULL)
+			die("cannot write %s: %s", opt.trace_events, strerror(errno));
+	}
 	/* Before the `listening on` line: from then on a signal must find us ready. */
 	watch_signal(&sigint, SIGINT, on_shutdown_signal);
 	watch_signal(&sigterm, SIGTERM, on_shutdown_signal);
 	watch_signal(&sigusr1, SIGUSR1, on_sigusr1);
 	io_init(&loop, &listener, listen_on(opt.host, opt.port), on_listener_io);
+	listener.what = "listener";
 	if (io_set(&listener, EPOLLIN) != 0)
 		die("epoll_ctl: %s", strerror(errno));
 	if (opt.stats_interval_ms > 0) {
@@ -346,6 +367,7 @@ int main(int argc, char **argv)
 	}
 
 	loop_run(&loop);
+	trace_events_close(loop.trace_events);
 	loop_close(&loop);
 	return 0;
 }

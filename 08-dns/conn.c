@@ -347,6 +347,7 @@ void conn_start(int fd)
 		return;
 	}
 	io_init(&loop, &c->io, fd, on_conn_io);
+	c->io.what = "conn";
 	timer_init(&loop, &c->timer, on_conn_timer);
 	if (io_set(&c->io, EPOLLIN) != 0) {
 		fprintf(stderr, "%s: cannot serve fd %d: %s\n", prog, fd, strerror(errno));

@@ -278,6 +278,7 @@ struct resolve *resolve_start(struct loop *l, const struct resolve_config *cfg,
 	r->cb = cb;
 	r->data = data;
 	io_init(l, &r->io, fd, on_readable);
+	r->io.what = "dns udp";
 	timer_init(l, &r->timer, on_timeout);
 	r->io.h.data = r->timer.h.data = r;
 	r->open_handles = 2;

@@ -199,6 +199,8 @@ static int run_start(struct run *r)
 	}
 	io_init(&loop, &r->out, out[0], on_pipe_readable);
 	io_init(&loop, &r->err, err[0], on_pipe_readable);
+	r->out.what = "child stdout";
+	r->err.what = "child stderr";
 	r->proc.h.data = r->out.h.data = r->err.h.data = r;
 	r->open_handles = 3;
 	io_set(&r->out, EPOLLIN);

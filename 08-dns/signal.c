@@ -92,6 +92,7 @@ int signal_loop_init(struct loop *l)
 	for (int i = 0; i < NSIG; i++)
 		atomic_store(&pending[i], 0);
 	io_init(l, &l->signal_io, fds[0], on_signal_pipe);
+	l->signal_io.what = "signal pipe";
 	if (io_set(&l->signal_io, EPOLLIN) != 0)
 		return -1;
 	handle_unref(&l->signal_io.h);   /* the handles decide, by their own refs */

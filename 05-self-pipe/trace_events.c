@@ -1,0 +1,289 @@
+/*
+ * trace_events.c — the --trace-events recorder: events into one buffer, the
+ * buffer into the file in large writes, and the loop's hooks that make the events.
+ *
+ * The file is {"displayTimeUnit":"ms","otherData":{...},"traceEvents":[ ... ]}
+ * with every event after the first starting ",\n". Each write ends with the
+ * closing "\n]}\n", and the next write starts over it: between writes the file
+ * is always whole JSON, so even a server killed with SIGKILL leaves one that
+ * opens, holding everything up to its last write.
+ */
+#define _GNU_SOURCE
+#ifndef __linux__
+#error "trace_events.c needs Linux (gettid)"
+#endif
+
+#include "trace_events.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+
+#include "loop.h"
+
+/* ---- constants ---------------------------------------------------------- */
+
+enum {
+	BUF_SIZE = 1 << 20,       /* one write's worth at most: large writes */
+	EVENT_MAX = 2048,         /* one event's JSON, a long escaped name included */
+	NAME_MAX_BYTES = 256,     /* of a name's bytes: enough to recognise it */
+	RESERVE = 512,            /* kept free under the cap for the note and "]}" */
+};
+
+static const char trailer[] = "\n]}\n";
+
+/* ---- types -------------------------------------------------------------- */
+
+struct trace_events {
+	int fd;
+	int pid;
+	const char *prog;
+	uint64_t max_bytes;
+	uint64_t written;         /* event bytes in the file, not the trailer after them */
+	bool stopped;             /* the cap was reached: nothing more is recorded */
+	size_t len;
+	char buf[BUF_SIZE + sizeof trailer];
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+uint64_t trace_events_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* gettid() is a system call: ask once per thread. */
+static int thread_id(void)
+{
+	static _Thread_local int tid;
+	if (tid == 0)
+		tid = (int)gettid();
+	return tid;
+}
+
+/* S as the inside of a JSON string. Bytes past ASCII become '?': a name may
+ * come from a client, and a file with invalid UTF-8 would not parse. */
+static void json_string(char *out, size_t size, const char *s)
+{
+	size_t o = 0;
+	for (size_t i = 0; s[i] != '\0' && i < NAME_MAX_BYTES && o + 7 < size; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20) {
+			o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
+		} else {
+			out[o++] = ch < 0x80 ? (char)ch : '?';
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Writes the buffer and the trailer at the end of the events written so far,
+ * over the previous trailer. A failed write stops recording (it is not worth
+ * failing the server for); the file keeps its last whole write. */
+void trace_events_flush(struct trace_events *te)
+{
+	if (te->stopped)
+		te->len = 0;
+	if (te->len == 0)
+		return;
+	memcpy(te->buf + te->len, trailer, sizeof trailer - 1);
+	size_t len = te->len + sizeof trailer - 1, off = 0;
+	while (off < len) {
+		ssize_t n = pwrite(te->fd, te->buf + off, len - off, (off_t)(te->written + off));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "%s: --trace-events: write: %s; recording stopped\n",
+				te->prog, n < 0 ? strerror(errno) : "wrote nothing");
+			te->stopped = true;
+			break;
+		}
+		off += (size_t)n;
+	}
+	te->written += te->len;
+	te->len = 0;
+}
+
+static void append(struct trace_events *te, const char *s, size_t len)
+{
+	if (te->len + len > BUF_SIZE)
+		trace_events_flush(te);
+	memcpy(te->buf + te->len, s, len);
+	te->len += len;
+}
+
+/* The µs that Trace Event files count in, with the ns as 3 decimals. */
+static int format_us(char *out, size_t size, uint64_t ns)
+{
+	return snprintf(out, size, "%llu.%03u", (unsigned long long)(ns / 1000),
+			(unsigned)(ns % 1000));
+}
+
+static size_t format_event(const struct trace_events *te, const struct trace_event *ev,
+			   char *out, size_t size)
+{
+	char name[NAME_MAX_BYTES * 6 + 8], ts[32], dur[32];
+	json_string(name, sizeof name, ev->name);
+	format_us(ts, sizeof ts, ev->ts);
+	format_us(dur, sizeof dur, ev->dur);
+	int n = snprintf(out, size,
+		",\n{\"ph\":\"%c\",\"cat\":\"%s\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,"
+		"\"ts\":%s%s%s%s%s%s%s}",
+		ev->ph, ev->cat, name, te->pid, thread_id(), ts,
+		ev->ph == 'X' ? ",\"dur\":" : "", ev->ph == 'X' ? dur : "",
+		ev->ph == 'i' ? ",\"s\":\"t\"" : "",
+		ev->args != NULL ? ",\"args\":{" : "", ev->args != NULL ? ev->args : "",
+		ev->args != NULL ? "}" : "");
+	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
+}
+
+/* The cap is checked against what the file will hold: written + buffered. */
+static void stop_at_cap(struct trace_events *te)
+{
+	char line[EVENT_MAX], args[64];
+	snprintf(args, sizeof args, "\"max_mb\":%llu",
+		 (unsigned long long)(te->max_bytes >> 20));
+	struct trace_event note = {
+		.ph = 'i', .cat = "trace", .ts = trace_events_now(), .args = args,
+		.name = "--trace-events-max reached: recording stopped",
+	};
+	append(te, line, format_event(te, &note, line, sizeof line));
+	trace_events_flush(te);
+	te->stopped = true;
+	fprintf(stderr, "%s: --trace-events: the file reached --trace-events-max %llu MB;"
+		" recording stopped\n", te->prog, (unsigned long long)(te->max_bytes >> 20));
+}
+
+void trace_events_add(struct trace_events *te, const struct trace_event *ev)
+{
+	char line[EVENT_MAX];
+	if (te->stopped)
+		return;
+	size_t len = format_event(te, ev, line, sizeof line);
+	if (te->written + te->len + len + RESERVE > te->max_bytes) {
+		stop_at_cap(te);
+		return;
+	}
+	append(te, line, len);
+}
+
+/* Viewers label a track by its thread_name metadata event. */
+static void name_thread(struct trace_events *te, const char *name)
+{
+	char line[EVENT_MAX], s[NAME_MAX_BYTES * 6 + 8];
+	json_string(s, sizeof s, name);
+	int n = snprintf(line, sizeof line,
+		",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
+		"\"args\":{\"name\":\"%s\"}}", te->pid, thread_id(), s);
+	if (n > 0 && (size_t)n < sizeof line)
+		append(te, line, (size_t)n);
+}
+
+struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
+				       const char *prog, const char *step)
+{
+	struct trace_events *te = malloc(sizeof *te);
+	if (te == NULL)
+		return NULL;
+	te->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (te->fd < 0) {
+		free(te);
+		return NULL;
+	}
+	te->pid = (int)getpid();
+	te->prog = prog;
+	te->max_bytes = max_bytes;
+	te->written = 0;
+	te->stopped = false;
+	te->len = 0;
+
+	char head[512];
+	int n = snprintf(head, sizeof head,
+		"{\"displayTimeUnit\":\"ms\",\"otherData\":{\"step\":\"%s\",\"clock\":\"CLOCK_MONOTONIC\"},"
+		"\"traceEvents\":[\n"
+		"{\"ph\":\"M\",\"name\":\"process_name\",\"pid\":%d,\"tid\":%d,"
+		"\"args\":{\"name\":\"%s\"}}", step, te->pid, thread_id(), step);
+	append(te, head, (size_t)n);
+	name_thread(te, "loop");
+	trace_events_flush(te);
+	return te;
+}
+
+void trace_events_close(struct trace_events *te)
+{
+	if (te == NULL)
+		return;
+	trace_events_flush(te);
+	close(te->fd);
+	free(te);
+}
+
+/* ---- the loop's hooks --------------------------------------------------- */
+
+void trace_slice(struct trace_events *te, const char *cat, const char *name,
+		 uint64_t start, const char *args)
+{
+	struct trace_event ev = { .ph = 'X', .cat = cat, .name = name, .ts = start,
+				  .dur = trace_events_now() - start, .args = args };
+	trace_events_add(te, &ev);
+}
+
+/* Writing just before the loop may sleep costs a busy loop nothing (its polls
+ * do not wait) and leaves the file whole up to here if the process is killed. */
+uint64_t trace_poll_start(struct trace_events *te, int timeout)
+{
+	if (timeout != 0)
+		trace_events_flush(te);
+	return trace_events_now();
+}
+
+void trace_poll(struct trace_events *te, uint64_t start, unsigned long tick,
+		int timeout, const char *why, int n)
+{
+	char name[96], woke[32], args[128];
+	if (timeout < 0)
+		snprintf(name, sizeof name, "poll wait=forever (%s)", why);
+	else
+		snprintf(name, sizeof name, "poll wait=%dms (%s)", timeout, why);
+	if (n < 0)
+		snprintf(woke, sizeof woke, "interrupted (EINTR)");
+	else if (n == 0)
+		snprintf(woke, sizeof woke, "timeout");
+	else
+		snprintf(woke, sizeof woke, "%d fd%s", n, n == 1 ? "" : "s");
+	snprintf(args, sizeof args, "\"tick\":%lu,\"timeout_ms\":%d,\"woke\":\"%s\"",
+		 tick, timeout, woke);
+	trace_slice(te, "loop", name, start, args);
+}
+
+const char *trace_events_name(uint32_t events)
+{
+	if (events & (EPOLLERR | EPOLLHUP))
+		return "hung up";
+	if ((events & EPOLLIN) && (events & EPOLLOUT))
+		return "readable+writable";
+	return events & EPOLLIN ? "readable" : events & EPOLLOUT ? "writable" : "half-closed";
+}
+
+void trace_io(struct io *w, uint32_t events)
+{
+	char name[64], args[64];
+	struct trace_events *te = w->h.loop->trace_events;
+	/* Named before the callback runs: the callback may close W. */
+	snprintf(name, sizeof name, "io fd %d (%s)", w->fd, w->what);
+	snprintf(args, sizeof args, "\"events\":\"%s\"", trace_events_name(events));
+	uint64_t start = trace_events_now();
+	w->cb(w, events);
+	trace_slice(te, "io", name, start, args);
+}
