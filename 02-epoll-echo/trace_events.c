@@ -131,16 +131,19 @@ static int format_us(char *out, size_t size, uint64_t ns)
 static size_t format_event(const struct trace_events *te, const struct trace_event *ev,
 			   char *out, size_t size)
 {
-	char name[NAME_MAX_BYTES * 6 + 8], ts[32], dur[32];
+	char name[NAME_MAX_BYTES * 6 + 8], ts[32], phase[64] = "";
 	json_string(name, sizeof name, ev->name);
 	format_us(ts, sizeof ts, ev->ts);
-	format_us(dur, sizeof dur, ev->dur);
+	if (ev->ph == 'X') {
+		memcpy(phase, ",\"dur\":", 7);
+		format_us(phase + 7, sizeof phase - 7, ev->dur);
+	} else if (ev->ph == 'i') {
+		snprintf(phase, sizeof phase, ",\"s\":\"t\"");     /* on its thread's track */
+	}
 	int n = snprintf(out, size,
 		",\n{\"ph\":\"%c\",\"cat\":\"%s\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,"
-		"\"ts\":%s%s%s%s%s%s%s}",
-		ev->ph, ev->cat, name, te->pid, thread_id(), ts,
-		ev->ph == 'X' ? ",\"dur\":" : "", ev->ph == 'X' ? dur : "",
-		ev->ph == 'i' ? ",\"s\":\"t\"" : "",
+		"\"ts\":%s%s%s%s%s}",
+		ev->ph, ev->cat, name, te->pid, thread_id(), ts, phase,
 		ev->args != NULL ? ",\"args\":{" : "", ev->args != NULL ? ev->args : "",
 		ev->args != NULL ? "}" : "");
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;

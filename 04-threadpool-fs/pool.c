@@ -13,6 +13,7 @@
 #endif
 
 #include "pool.h"
+#include "trace_events.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -96,7 +97,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pool.mutex);
 
 		w->started_ms = loop_clock_ms();
-		w->work(w);             /* may block: that's what we are here for */
+		if (w->loop->trace_events)
+			trace_job(w);
+		else
+			w->work(w);     /* may block: that's what we are here for */
 
 		pthread_mutex_lock(&pool.mutex);
 		pool.running--;
@@ -137,6 +141,8 @@ int pool_submit(struct loop *l, struct work *w, work_cb work, work_done_cb done)
 	w->done = done;
 	w->next = NULL;
 	w->queued_ms = loop_clock_ms();
+	if (l->trace_events)
+		trace_submit(w);        /* before a worker can take it */
 
 	pthread_mutex_lock(&pool.mutex);
 	if (pool.threads == 0 && pool_start() != 0) {
@@ -188,7 +194,9 @@ static void on_wakeup(struct io *wakeup, uint32_t events)
 		pthread_mutex_lock(&pool.mutex);
 		pool.done++;
 		pthread_mutex_unlock(&pool.mutex);
-		if (w->done != NULL)
+		if (l->trace_events)
+			trace_done(w);
+		else if (w->done != NULL)
 			w->done(w);     /* may free w */
 		w = next;
 	}

@@ -28,6 +28,8 @@ struct work {
 	struct work *next;      /* in the pool's queue, then the loop's done queue */
 	uint64_t queued_ms;     /* CLOCK_MONOTONIC, when submitted */
 	uint64_t started_ms;    /* ...and when a thread took it */
+	const char *what;       /* what the job is ("/work 300"), for --trace-events */
+	uint64_t trace_id;      /* its flow in the trace */
 	void *data;             /* the user's */
 };
 

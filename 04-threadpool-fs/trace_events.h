@@ -15,15 +15,18 @@
 #include <stdint.h>
 
 struct io;
+struct work;
 struct trace_events;
 
 /* One event. ts and dur are in ns of CLOCK_MONOTONIC (trace_events_now());
- * ph is the Trace Event phase: 'X' a slice, 'i' an instant. */
+ * ph is the Trace Event phase: 'X' a slice, 'i' an instant, 's' 't' 'f' the
+ * start, a step and the finish of a flow (an arrow from thread to thread). */
 struct trace_event {
 	char ph;
 	const char *cat;
 	const char *name;        /* any bytes: escaped on the way out */
 	uint64_t ts, dur;
+	uint64_t id;             /* a flow's: the same for all its events */
 	const char *args;        /* JSON members, e.g. "\"tick\":3", or NULL */
 };
 
@@ -40,8 +43,10 @@ void trace_events_close(struct trace_events *te);
 void trace_events_flush(struct trace_events *te);
 /* CLOCK_MONOTONIC in ns: the clock of every ts. */
 uint64_t trace_events_now(void);
-/* Records EV, made by the calling thread. */
+/* Records EV, made by the calling thread. Any thread may call it. */
 void trace_events_add(struct trace_events *te, const struct trace_event *ev);
+/* A new id for a flow: 1, 2, 3... */
+uint64_t trace_events_id(struct trace_events *te);
 
 /* ---- the loop's hooks: called only while recording ---------------------- */
 
@@ -59,5 +64,16 @@ void trace_poll(struct trace_events *te, uint64_t start, unsigned long tick,
 const char *trace_events_name(uint32_t events);
 /* Runs W's callback for EVENTS inside a slice named for its fd: "io fd 7 (conn)". */
 void trace_io(struct io *w, uint32_t events);
+
+/* ---- the pool's hooks: called only while recording ---------------------- */
+
+/* On the loop thread, as W is queued: a flow starts, and W gets its id. */
+void trace_submit(struct work *w);
+/* On a pool thread: runs W's work inside a slice named for the job, where
+ * W's flow passes. Names the thread "pool-N", N = 1, 2... in the order the
+ * threads ran their first job. */
+void trace_job(struct work *w);
+/* On the loop thread: runs W's done callback inside a slice, where W's flow ends. */
+void trace_done(struct work *w);
 
 #endif

@@ -13,6 +13,7 @@
 #endif
 
 #include "pool.h"
+#include "trace_events.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -70,6 +71,8 @@ static void post_done(struct work *w)
 		l->done_head = w;
 	l->done_tail = w;
 	pthread_mutex_unlock(&l->done_mutex);
+	if (l->trace_events)
+		trace_async_send(&l->pool_async);
 	async_send(&l->pool_async);
 }
 
@@ -91,7 +94,10 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pool.mutex);
 
 		w->started_ms = loop_clock_ms();
-		w->work(w);             /* may block: that's what we are here for */
+		if (w->loop->trace_events)
+			trace_job(w);
+		else
+			w->work(w);     /* may block: that's what we are here for */
 
 		pthread_mutex_lock(&pool.mutex);
 		pool.running--;
@@ -132,6 +138,8 @@ int pool_submit(struct loop *l, struct work *w, work_cb work, work_done_cb done)
 	w->done = done;
 	w->next = NULL;
 	w->queued_ms = loop_clock_ms();
+	if (l->trace_events)
+		trace_submit(w);        /* before a worker can take it */
 
 	pthread_mutex_lock(&pool.mutex);
 	if (pool.threads == 0 && pool_start() != 0) {
@@ -167,6 +175,8 @@ static void on_pool_async(struct async *a)
 {
 	struct loop *l = a->h.loop;
 
+	if (l->trace_events)
+		trace_wakeup(a);
 	pthread_mutex_lock(&l->done_mutex);
 	struct work *w = l->done_head;
 	l->done_head = l->done_tail = NULL;
@@ -178,7 +188,9 @@ static void on_pool_async(struct async *a)
 		pthread_mutex_lock(&pool.mutex);
 		pool.done++;
 		pthread_mutex_unlock(&pool.mutex);
-		if (w->done != NULL)
+		if (l->trace_events)
+			trace_done(w);
+		else if (w->done != NULL)
 			w->done(w);     /* may free w */
 		w = next;
 	}

@@ -223,6 +223,7 @@ static void cat_next(struct conn *c)
 {
 	struct cat *k = (struct cat *)c->req;
 	k->in_flight = true;
+	k->req.work.what = "/cat chunk";
 	if (pool_submit(&loop, &k->req.work, cat_read_work, cat_read_done) != 0) {
 		c->req = NULL;
 		cat_free(k);
@@ -310,6 +311,7 @@ void command_cat(struct conn *c, const char *path)
 	k->req.conn = c;
 	k->req.abandon = cat_abandon;
 	k->in_flight = true;
+	k->req.work.what = "/cat open";
 	if (pool_submit(&loop, &k->req.work, cat_open_work, cat_open_done) != 0) {
 		conn_reply(c, "error: cat %s: cannot start the thread pool: %s", path,
 			   strerror(errno));

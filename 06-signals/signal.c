@@ -21,6 +21,7 @@
 #endif
 
 #include "loop.h"
+#include "trace_events.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -68,6 +69,8 @@ static void on_signal_pipe(struct io *w, uint32_t events)
 			 * during them raises it again and writes a new byte. */
 			atomic_store(&pending[buf[i]], 0);
 			l->signals++;
+			if (l->trace_events)    /* here, never in the handler */
+				trace_signal(l, buf[i]);
 			/* As in async.c: a callback may close a handle; the walk
 			 * goes on through its kept `next`. */
 			struct signal_handle *s = l->signal_handles;

@@ -79,6 +79,8 @@ struct async {
 	async_cb cb;
 	atomic_int pending;      /* raised by async_send(), lowered by the loop */
 	struct async *next;      /* the loop's list of async handles */
+	atomic_ulong traced_sends;  /* --trace-events: sends recorded so far... */
+	unsigned long traced_woken; /* ...and how many of them a wake-up handled */
 };
 
 /* Calls back on the loop thread when a signal arrives (signal.c). Like libuv's,

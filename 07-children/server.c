@@ -340,6 +340,13 @@ static void watch_signal(struct signal_handle *s, int signum, signal_cb cb)
 	handle_unref(&s->h);
 }
 
+/* exit() on a second signal, or at the shutdown timeout, skips main()'s
+ * trace_events_close(): write what was recorded, so the file stays whole. */
+static void flush_trace_events(void)
+{
+	trace_events_flush(loop.trace_events);
+}
+
 /* ---- main --------------------------------------------------------------- */
 
 int main(int argc, char **argv)
@@ -363,6 +370,7 @@ int main(int argc, char **argv)
 			(uint64_t)opt.trace_events_max_mb << 20, prog, "07-children");
 		if (loop.trace_events == NULL)
 			die("cannot write %s: %s", opt.trace_events, strerror(errno));
+		atexit(flush_trace_events);
 	}
 	/* Before the `listening on` line: from then on a signal must find us ready. */
 	watch_signal(&sigint, SIGINT, on_shutdown_signal);
@@ -381,6 +389,7 @@ int main(int argc, char **argv)
 
 	loop_run(&loop);
 	trace_events_close(loop.trace_events);
+	loop.trace_events = NULL;       /* for flush_trace_events() */
 	loop_close(&loop);
 	return 0;
 }

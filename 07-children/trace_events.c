@@ -1,6 +1,8 @@
 /*
  * trace_events.c — the --trace-events recorder: events into one buffer, the
- * buffer into the file in large writes, and the loop's hooks that make the events.
+ * buffer into the file in large writes, and the hooks of the loop, the pool,
+ * the async and the signal handles that make the events. Pool threads record too: the
+ * buffer has a mutex.
  *
  * The file is {"displayTimeUnit":"ms","otherData":{...},"traceEvents":[ ... ]}
  * with every event after the first starting ",\n". Each write ends with the
@@ -17,6 +19,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +30,7 @@
 #include <sys/epoll.h>
 
 #include "loop.h"
+#include "pool.h"
 
 /* ---- constants ---------------------------------------------------------- */
 
@@ -41,12 +46,15 @@ static const char trailer[] = "\n]}\n";
 /* ---- types -------------------------------------------------------------- */
 
 struct trace_events {
+	pthread_mutex_t mutex;    /* the loop and the pool threads all record */
 	int fd;
 	int pid;
 	const char *prog;
 	uint64_t max_bytes;
 	uint64_t written;         /* event bytes in the file, not the trailer after them */
 	bool stopped;             /* the cap was reached: nothing more is recorded */
+	uint64_t ids;             /* the last flow id given out */
+	unsigned threads;         /* pool threads named so far */
 	size_t len;
 	char buf[BUF_SIZE + sizeof trailer];
 };
@@ -91,7 +99,7 @@ static void json_string(char *out, size_t size, const char *s)
 /* Writes the buffer and the trailer at the end of the events written so far,
  * over the previous trailer. A failed write stops recording (it is not worth
  * failing the server for); the file keeps its last whole write. */
-void trace_events_flush(struct trace_events *te)
+static void flush_locked(struct trace_events *te)
 {
 	if (te->stopped)
 		te->len = 0;
@@ -115,10 +123,19 @@ void trace_events_flush(struct trace_events *te)
 	te->len = 0;
 }
 
+void trace_events_flush(struct trace_events *te)
+{
+	if (te == NULL)
+		return;
+	pthread_mutex_lock(&te->mutex);
+	flush_locked(te);
+	pthread_mutex_unlock(&te->mutex);
+}
+
 static void append(struct trace_events *te, const char *s, size_t len)
 {
 	if (te->len + len > BUF_SIZE)
-		trace_events_flush(te);
+		flush_locked(te);
 	memcpy(te->buf + te->len, s, len);
 	te->len += len;
 }
@@ -133,16 +150,24 @@ static int format_us(char *out, size_t size, uint64_t ns)
 static size_t format_event(const struct trace_events *te, const struct trace_event *ev,
 			   char *out, size_t size)
 {
-	char name[NAME_MAX_BYTES * 6 + 8], ts[32], dur[32];
+	char name[NAME_MAX_BYTES * 6 + 8], ts[32], phase[64] = "";
 	json_string(name, sizeof name, ev->name);
 	format_us(ts, sizeof ts, ev->ts);
-	format_us(dur, sizeof dur, ev->dur);
+	if (ev->ph == 'X') {
+		memcpy(phase, ",\"dur\":", 7);
+		format_us(phase + 7, sizeof phase - 7, ev->dur);
+	} else if (ev->ph == 'i') {
+		snprintf(phase, sizeof phase, ",\"s\":\"t\"");     /* on its thread's track */
+	} else {
+		/* A flow's finish binds to the slice around it ("bp":"e"), as
+		 * the completion callback is: the arrow ends on that callback. */
+		snprintf(phase, sizeof phase, ",\"id\":%llu%s", (unsigned long long)ev->id,
+			 ev->ph == 'f' ? ",\"bp\":\"e\"" : "");
+	}
 	int n = snprintf(out, size,
 		",\n{\"ph\":\"%c\",\"cat\":\"%s\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,"
-		"\"ts\":%s%s%s%s%s%s%s}",
-		ev->ph, ev->cat, name, te->pid, thread_id(), ts,
-		ev->ph == 'X' ? ",\"dur\":" : "", ev->ph == 'X' ? dur : "",
-		ev->ph == 'i' ? ",\"s\":\"t\"" : "",
+		"\"ts\":%s%s%s%s%s}",
+		ev->ph, ev->cat, name, te->pid, thread_id(), ts, phase,
 		ev->args != NULL ? ",\"args\":{" : "", ev->args != NULL ? ev->args : "",
 		ev->args != NULL ? "}" : "");
 	return n < 0 || (size_t)n >= size ? 0 : (size_t)n;
@@ -159,7 +184,7 @@ static void stop_at_cap(struct trace_events *te)
 		.name = "--trace-events-max reached: recording stopped",
 	};
 	append(te, line, format_event(te, &note, line, sizeof line));
-	trace_events_flush(te);
+	flush_locked(te);
 	te->stopped = true;
 	fprintf(stderr, "%s: --trace-events: the file reached --trace-events-max %llu MB;"
 		" recording stopped\n", te->prog, (unsigned long long)(te->max_bytes >> 20));
@@ -168,14 +193,23 @@ static void stop_at_cap(struct trace_events *te)
 void trace_events_add(struct trace_events *te, const struct trace_event *ev)
 {
 	char line[EVENT_MAX];
-	if (te->stopped)
-		return;
 	size_t len = format_event(te, ev, line, sizeof line);
-	if (te->written + te->len + len + RESERVE > te->max_bytes) {
+	pthread_mutex_lock(&te->mutex);
+	if (te->stopped)
+		;
+	else if (te->written + te->len + len + RESERVE > te->max_bytes)
 		stop_at_cap(te);
-		return;
-	}
-	append(te, line, len);
+	else
+		append(te, line, len);
+	pthread_mutex_unlock(&te->mutex);
+}
+
+uint64_t trace_events_id(struct trace_events *te)
+{
+	pthread_mutex_lock(&te->mutex);
+	uint64_t id = ++te->ids;
+	pthread_mutex_unlock(&te->mutex);
+	return id;
 }
 
 /* Viewers label a track by its thread_name metadata event. */
@@ -186,8 +220,10 @@ static void name_thread(struct trace_events *te, const char *name)
 	int n = snprintf(line, sizeof line,
 		",\n{\"ph\":\"M\",\"name\":\"thread_name\",\"pid\":%d,\"tid\":%d,"
 		"\"args\":{\"name\":\"%s\"}}", te->pid, thread_id(), s);
+	pthread_mutex_lock(&te->mutex);
 	if (n > 0 && (size_t)n < sizeof line)
 		append(te, line, (size_t)n);
+	pthread_mutex_unlock(&te->mutex);
 }
 
 struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
@@ -201,12 +237,15 @@ struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 		free(te);
 		return NULL;
 	}
+	pthread_mutex_init(&te->mutex, NULL);
 	te->pid = (int)getpid();
 	te->prog = prog;
 	te->max_bytes = max_bytes;
 	te->written = 0;
 	te->stopped = false;
 	te->len = 0;
+	te->ids = 0;
+	te->threads = 0;
 
 	char head[512];
 	int n = snprintf(head, sizeof head,
@@ -216,7 +255,7 @@ struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 		"\"args\":{\"name\":\"%s\"}}", step, te->pid, thread_id(), step);
 	append(te, head, (size_t)n);
 	name_thread(te, "loop");
-	trace_events_flush(te);
+	flush_locked(te);
 	return te;
 }
 
@@ -226,6 +265,7 @@ void trace_events_close(struct trace_events *te)
 		return;
 	trace_events_flush(te);
 	close(te->fd);
+	pthread_mutex_destroy(&te->mutex);
 	free(te);
 }
 
@@ -286,4 +326,103 @@ void trace_io(struct io *w, uint32_t events)
 	uint64_t start = trace_events_now();
 	w->cb(w, events);
 	trace_slice(te, "io", name, start, args);
+}
+
+/* ---- the pool's hooks --------------------------------------------------- */
+
+static void flow(struct trace_events *te, char ph, uint64_t ts, uint64_t id)
+{
+	struct trace_event ev = { .ph = ph, .cat = "pool", .name = "job", .ts = ts, .id = id };
+	trace_events_add(te, &ev);
+}
+
+/* A send's flow id: its number, past the pool's ids (a different flow in a
+ * viewer needs a different id). */
+static uint64_t send_id(unsigned long n)
+{
+	return (1ULL << 40) + n;
+}
+
+static const char *job_name(const struct work *w)
+{
+	return w->what != NULL ? w->what : "job";
+}
+
+void trace_submit(struct work *w)
+{
+	struct trace_events *te = w->loop->trace_events;
+	w->trace_id = trace_events_id(te);
+	flow(te, 's', trace_events_now(), w->trace_id);
+}
+
+void trace_job(struct work *w)
+{
+	static _Thread_local bool named;
+	struct trace_events *te = w->loop->trace_events;
+	char args[64];
+	if (!named) {
+		char name[32];
+		pthread_mutex_lock(&te->mutex);
+		unsigned n = ++te->threads;
+		pthread_mutex_unlock(&te->mutex);
+		snprintf(name, sizeof name, "pool-%u", n);
+		name_thread(te, name);
+		named = true;
+	}
+	uint64_t start = trace_events_now();
+	flow(te, 't', start, w->trace_id);
+	w->work(w);
+	snprintf(args, sizeof args, "\"queued_ms\":%llu",
+		 (unsigned long long)(w->started_ms - w->queued_ms));
+	trace_slice(te, "pool", job_name(w), start, args);
+}
+
+void trace_done(struct work *w)
+{
+	struct trace_events *te = w->loop->trace_events;
+	char name[NAME_MAX_BYTES + 8];
+	uint64_t id = w->trace_id, start = trace_events_now();
+	/* Copied first: the callback may free W. */
+	snprintf(name, sizeof name, "done %s", job_name(w));
+	flow(te, 'f', start, id);
+	if (w->done != NULL)
+		w->done(w);
+	trace_slice(te, "pool", name, start, NULL);
+}
+
+/* ---- the async handles' hooks ------------------------------------------- */
+
+/* The time is read before the send is counted: the wake-up that sees the
+ * count reads its time later, so no arrow can point back in time. */
+void trace_async_send(struct async *a)
+{
+	struct trace_events *te = a->h.loop->trace_events;
+	uint64_t ts = trace_events_now();
+	unsigned long n = atomic_fetch_add(&a->traced_sends, 1) + 1;
+	struct trace_event ev = { .ph = 'i', .cat = "async", .name = "async_send", .ts = ts };
+	trace_events_add(te, &ev);
+	ev = (struct trace_event){ .ph = 's', .cat = "async", .name = "wakeup", .ts = ts,
+				   .id = send_id(n) };
+	trace_events_add(te, &ev);
+}
+
+void trace_wakeup(struct async *a)
+{
+	struct trace_events *te = a->h.loop->trace_events;
+	unsigned long sent = atomic_load(&a->traced_sends);
+	uint64_t ts = trace_events_now();
+	for (; a->traced_woken < sent; a->traced_woken++) {
+		struct trace_event ev = { .ph = 'f', .cat = "async", .name = "wakeup", .ts = ts,
+					  .id = send_id(a->traced_woken + 1) };
+		trace_events_add(te, &ev);
+	}
+}
+
+/* ---- the signal handles' hooks ------------------------------------------ */
+
+void trace_signal(struct loop *l, int signum)
+{
+	struct trace_event ev = { .ph = 'i', .cat = "signal", .name = signal_name(signum),
+				  .ts = trace_events_now() };
+	trace_events_add(l->trace_events, &ev);
 }

@@ -15,15 +15,20 @@
 #include <stdint.h>
 
 struct io;
+struct loop;
+struct work;
+struct async;
 struct trace_events;
 
 /* One event. ts and dur are in ns of CLOCK_MONOTONIC (trace_events_now());
- * ph is the Trace Event phase: 'X' a slice, 'i' an instant. */
+ * ph is the Trace Event phase: 'X' a slice, 'i' an instant, 's' 't' 'f' the
+ * start, a step and the finish of a flow (an arrow from thread to thread). */
 struct trace_event {
 	char ph;
 	const char *cat;
 	const char *name;        /* any bytes: escaped on the way out */
 	uint64_t ts, dur;
+	uint64_t id;             /* a flow's: the same for all its events */
 	const char *args;        /* JSON members, e.g. "\"tick\":3", or NULL */
 };
 
@@ -36,12 +41,15 @@ struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 /* Writes what is buffered, closes the file, frees TE.
  * TE may be NULL (not recording): then it does nothing. */
 void trace_events_close(struct trace_events *te);
-/* Writes what is buffered, in one write that ends the file with "]}". */
+/* Writes what is buffered, in one write that ends the file with "]}".
+ * TE may be NULL: then it does nothing. */
 void trace_events_flush(struct trace_events *te);
 /* CLOCK_MONOTONIC in ns: the clock of every ts. */
 uint64_t trace_events_now(void);
-/* Records EV, made by the calling thread. */
+/* Records EV, made by the calling thread. Any thread may call it. */
 void trace_events_add(struct trace_events *te, const struct trace_event *ev);
+/* A new id for a flow: 1, 2, 3... */
+uint64_t trace_events_id(struct trace_events *te);
 
 /* ---- the loop's hooks: called only while recording ---------------------- */
 
@@ -59,5 +67,31 @@ void trace_poll(struct trace_events *te, uint64_t start, unsigned long tick,
 const char *trace_events_name(uint32_t events);
 /* Runs W's callback for EVENTS inside a slice named for its fd: "io fd 7 (conn)". */
 void trace_io(struct io *w, uint32_t events);
+
+/* ---- the pool's hooks: called only while recording ---------------------- */
+
+/* On the loop thread, as W is queued: a flow starts, and W gets its id. */
+void trace_submit(struct work *w);
+/* On a pool thread: runs W's work inside a slice named for the job, where
+ * W's flow passes. Names the thread "pool-N", N = 1, 2... in the order the
+ * threads ran their first job. */
+void trace_job(struct work *w);
+/* On the loop thread: runs W's done callback inside a slice, where W's flow ends. */
+void trace_done(struct work *w);
+
+/* ---- the async handles' hooks ------------------------------------------- */
+
+/* On the thread about to call async_send(A): an instant, and a flow that
+ * trace_wakeup() ends. Not inside async_send(): a signal handler may call
+ * that, and must not take the recorder's lock. */
+void trace_async_send(struct async *a);
+/* On the loop thread, in A's callback: ends the flow of every send recorded
+ * since the last wake-up, however many they were. */
+void trace_wakeup(struct async *a);
+
+/* ---- the signal handles' hooks ------------------------------------------ */
+
+/* On the loop thread, as SIGNUM is read from the signal pipe: an instant. */
+void trace_signal(struct loop *l, int signum);
 
 #endif

@@ -83,6 +83,8 @@ void async_init(struct loop *l, struct async *a, async_cb cb)
 {
 	handle_init(l, &a->h, HANDLE_ASYNC);
 	atomic_init(&a->pending, 0);
+	atomic_init(&a->traced_sends, 0);
+	a->traced_woken = 0;
 	a->cb = cb;
 	a->next = l->asyncs;
 	l->asyncs = a;

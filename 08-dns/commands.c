@@ -42,6 +42,7 @@ struct command {
 struct work_req {
 	struct request req;
 	uint64_t ms;
+	char what[32];          /* "/work MS": the job's name in a trace */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -155,6 +156,8 @@ static void cmd_work(struct conn *c, const char *args)
 	}
 	r->ms = ms;
 	r->req.conn = c;
+	snprintf(r->what, sizeof r->what, "/work %llu", (unsigned long long)ms);
+	r->req.work.what = r->what;
 	if (pool_submit(&loop, &r->req.work, work_sleep, work_done) != 0) {
 		conn_reply(c, "error: work: cannot start the thread pool: %s", strerror(errno));
 		free(r);

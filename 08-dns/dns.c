@@ -34,7 +34,8 @@ struct lookup {
 	struct request req;     /* first: the pool hands back &req.work */
 	struct addrinfo *res;
 	int err;                /* getaddrinfo()'s EAI_* code, or 0 */
-	char host[];
+	const char *host;       /* in what, after "lookup " */
+	char what[];            /* "lookup HOST": the job's name in a trace */
 };
 
 /* ---- /lookup: getaddrinfo() on the pool ---------------------------------- */
@@ -159,12 +160,15 @@ void command_lookup(struct conn *c, const char *host)
 		conn_reply(c, "error: lookup: usage: /lookup HOST");
 		return;
 	}
-	struct lookup *k = calloc(1, sizeof *k + strlen(host) + 1);
+	size_t size = sizeof "lookup " + strlen(host);
+	struct lookup *k = calloc(1, sizeof *k + size);
 	if (k == NULL) {
 		conn_reply(c, "error: lookup %s: out of memory", host);
 		return;
 	}
-	strcpy(k->host, host);
+	snprintf(k->what, size, "lookup %s", host);
+	k->host = k->what + strlen("lookup ");
+	k->req.work.what = k->what;
 	k->req.conn = c;
 	if (pool_submit_slow_io(&loop, &k->req.work, lookup_work, lookup_done) != 0) {
 		conn_reply(c, "error: lookup %s: cannot start the thread pool: %s", host,

@@ -117,3 +117,98 @@ end_run() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "/work 100: a slice of >= 100 ms on a pool thread, none on the loop thread" {
+	since 04
+	start_server --trace-events "$TRACE"
+	connect_fd c
+	say "$c" "/work 100"
+	hear "$c"
+	[[ $HEARD == "worked 100 ms, queued "* ]]
+	exec {c}>&-
+	end_run
+	run trace_check --long pool 100 --no-long loop 100 --count pool:X:"/work 100" 1 \
+		--count pool:X:"done /work 100" 1 --count pool:s:job 1 --count pool:t:job 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"name":"thread_name".*"args":{"name":"pool-[0-9]*"}' "$TRACE"
+}
+
+@test "/cat: each chunk a job, with its arrow from submit to worker to completion" {
+	since 04
+	mkdir -p "$BATS_TEST_TMPDIR/root"
+	head -c 200000 /dev/zero >"$BATS_TEST_TMPDIR/root/file"
+	start_server --trace-events "$TRACE" --root "$BATS_TEST_TMPDIR/root"
+	"$CLIENT" -p "$PORT" -t 10000 <<<"/cat file" >/dev/null
+	end_run
+	run trace_check --count pool:X:"/cat open" 1 --has pool:X:"/cat chunk" \
+		--has pool:X:"done /cat chunk"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Every job's flow starts once and finishes once (trace-check checks
+	# that); as many starts as jobs.
+	jobs=$(grep -c '"cat":"pool","name":"/cat' "$TRACE")
+	flows=$(grep -c '"ph":"s","cat":"pool"' "$TRACE")
+	[ "$jobs" -eq "$flows" ]
+}
+
+@test "8 completions while the loop is blocked: 8 async_sends, their arrows end in one wake-up" {
+	since 05
+	start_server_after "export UV_THREADPOOL_SIZE=8" --trace-events "$TRACE"
+	local fds=() i
+	for i in 1 2 3 4 5 6 7 8; do
+		connect_fd c
+		fds+=("$c")
+		say "$c" "/work 300"
+	done
+	connect_fd probe
+	wait_for 10 '[ "$(stats_value "$probe" pool_running)" -eq 8 ]'
+	say "$probe" "/block 600"       # all 8 finish while the loop spins
+	expect_line "$probe" "blocked the loop for 600 ms" 10
+	for c in "${fds[@]}"; do
+		hear "$c" 10
+		exec {c}>&-
+	done
+	exec {probe}>&-
+	end_run
+	run trace_check --count async:i:async_send 8 --count async:s:wakeup 8 \
+		--count async:f:wakeup 8 --times async:f:wakeup 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "SIGTERM with a /work in flight: the signal, the job and the shutdown, in a closed file" {
+	since 06
+	start_server --trace-events "$TRACE"
+	connect_fd c
+	connect_fd probe
+	say "$c" "/work 300"
+	wait_for 10 '[ "$(stats_value "$probe" pool_running)" -eq 1 ]'
+	kill -TERM "$SERVER_PID"
+	wait_for_log 5 "shutting down \(SIGTERM\)"
+	hear "$c" 10
+	[[ $HEARD == "worked 300 ms"* ]]
+	wait_server_exit 10
+	[ "$SERVER_STATUS" -eq 0 ]
+	run trace_check --count signal:i:SIGTERM 1 --count pool:X:"/work 300" 1 --ticks 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(tail -c 4 "$TRACE")" = $'\n]}' ] || [ "$(tail -c 3 "$TRACE")" = $']}\n' ]
+}
+
+@test "a second SIGINT exits at once: the file is still whole, both signals in it" {
+	since 06
+	start_server --trace-events "$TRACE"
+	connect_fd c
+	connect_fd probe
+	say "$c" "/work 5000"
+	wait_for 10 '[ "$(stats_value "$probe" pool_running)" -eq 1 ]'
+	kill -INT "$SERVER_PID"
+	wait_for_log 5 "shutting down \(SIGINT\)"
+	kill -INT "$SERVER_PID"
+	wait_server_exit 10
+	[ "$SERVER_STATUS" -eq 130 ]
+	run trace_check --cut --count signal:i:SIGINT 2
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
