@@ -23,6 +23,7 @@
 #endif
 
 #include "loop.h"
+#include "trace_events.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -95,6 +96,8 @@ static void on_sigchld(struct signal_handle *s, int signum)
 		while (r < 0 && errno == EINTR);
 		if (r == p->pid) {
 			process_remove(p);
+			if (l->trace_events)
+				trace_reaped(p, status);
 			p->cb(p, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
 			      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 		}
@@ -162,6 +165,8 @@ int process_spawn(struct loop *l, struct process *p, const char *file, char *con
 	p->next = l->processes;
 	l->processes = p;
 	handle_start(&p->h);    /* a running child keeps the loop alive */
+	if (l->trace_events)
+		trace_spawned(p, argv[0]);
 	return 0;
 }
 

@@ -18,11 +18,13 @@ struct io;
 struct loop;
 struct work;
 struct async;
+struct process;
 struct trace_events;
 
 /* One event. ts and dur are in ns of CLOCK_MONOTONIC (trace_events_now());
  * ph is the Trace Event phase: 'X' a slice, 'i' an instant, 's' 't' 'f' the
- * start, a step and the finish of a flow (an arrow from thread to thread). */
+ * start, a step and the finish of a flow (an arrow from thread to thread),
+ * 'b' 'e' the begin and the end of an async span (a child's life). */
 struct trace_event {
 	char ph;
 	const char *cat;
@@ -93,5 +95,13 @@ void trace_wakeup(struct async *a);
 
 /* On the loop thread, as SIGNUM is read from the signal pipe: an instant. */
 void trace_signal(struct loop *l, int signum);
+
+/* ---- the process handles' hooks ----------------------------------------- */
+
+/* On the loop thread, P just started as ARGV0: an async span begins. */
+void trace_spawned(struct process *p, const char *argv0);
+/* ...and P was reaped with wait STATUS: the span ends, with the exit code
+ * or the signal. */
+void trace_reaped(struct process *p, int status);
 
 #endif

@@ -183,6 +183,7 @@ struct dns_tcp *dns_tcp_start(struct loop *l, const struct sockaddr_in *server,
 		return NULL;
 	}
 	io_init(l, &t->io, fd, on_io);
+	t->io.what = "dns tcp";
 	t->io.h.data = t;
 	t->cb = cb;
 	t->data = data;

@@ -98,6 +98,7 @@ struct process {
 	pid_t pid;
 	process_exit_cb cb;
 	struct process *next;        /* the loop's list of running children */
+	char what[64];               /* "child PID ARGV0", for --trace-events */
 };
 
 struct loop {

@@ -30,6 +30,7 @@
 #include "resolve.h"
 #include "dns_tcp.h"
 #include "dns_wire.h"
+#include "trace_events.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -63,6 +64,7 @@ struct resolve {
 	unsigned tries;         /* sends so far */
 	unsigned open_handles;  /* freed when both have closed */
 	uint16_t id;
+	uint64_t trace_id;      /* --trace-events: its span's id, 0 before it began */
 	int query_len;
 	unsigned char query[MAX_QUERY];
 	char name[MAX_NAME + 1];
@@ -102,11 +104,31 @@ static void close_tcp(struct resolve *r)
 	r->tcp = NULL;
 }
 
+/* --trace-events: the query as an async span (cat "dns"), from its first send
+ * (PH 'b') through each later try ('n', named NAME) to its answer ('e'). */
+static void trace_query(struct resolve *r, char ph, const char *name, const char *args)
+{
+	struct trace_events *te = r->io.h.loop->trace_events;
+	char span[MAX_NAME + 16];
+	if (r->trace_id == 0)
+		r->trace_id = trace_events_id(te);
+	snprintf(span, sizeof span, "resolve %s", r->name);
+	struct trace_event ev = { .ph = ph, .cat = "dns", .name = name ? name : span,
+				  .ts = trace_events_now(), .id = r->trace_id, .args = args };
+	trace_events_add(te, &ev);
+}
+
 /* Ends the query: the callback (unless cancelled), then every handle closes. */
 static void finish(struct resolve *r, const char *error, const struct in_addr *addrs,
 		   size_t count)
 {
 	resolve_cb cb = r->cb;
+	if (r->trace_id != 0) {
+		char args[96];
+		snprintf(args, sizeof args, "\"answer\":\"%s\"",
+			 cb == NULL ? "cancelled" : error != NULL ? error : "ok");
+		trace_query(r, 'e', NULL, args);
+	}
 	r->cb = NULL;
 	inflight--;
 	close_tcp(r);
@@ -127,6 +149,11 @@ static void finish(struct resolve *r, const char *error, const struct in_addr *a
 static const char *send_try(struct resolve *r)
 {
 	r->tries++;
+	if (r->io.h.loop->trace_events) {
+		char name[32];
+		snprintf(name, sizeof name, "try %u over %s", r->tries, r->over_tcp ? "TCP" : "UDP");
+		trace_query(r, r->trace_id == 0 ? 'b' : 'n', r->trace_id == 0 ? NULL : name, NULL);
+	}
 	timer_start(&r->timer, r->cfg->timeout_ms, 0);
 	if (r->over_tcp) {
 		close_tcp(r);   /* a new try gets a new connection */

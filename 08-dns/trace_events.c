@@ -1,7 +1,7 @@
 /*
  * trace_events.c — the --trace-events recorder: events into one buffer, the
  * buffer into the file in large writes, and the hooks of the loop, the pool,
- * the async and the signal handles that make the events. Pool threads record too: the
+ * the async, signal and process handles that make the events. Pool threads record too: the
  * buffer has a mutex.
  *
  * The file is {"displayTimeUnit":"ms","otherData":{...},"traceEvents":[ ... ]}
@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <sys/epoll.h>
 
 #include "loop.h"
@@ -425,4 +426,26 @@ void trace_signal(struct loop *l, int signum)
 	struct trace_event ev = { .ph = 'i', .cat = "signal", .name = signal_name(signum),
 				  .ts = trace_events_now() };
 	trace_events_add(l->trace_events, &ev);
+}
+
+/* ---- the process handles' hooks ----------------------------------------- */
+
+void trace_spawned(struct process *p, const char *argv0)
+{
+	snprintf(p->what, sizeof p->what, "child %d %s", (int)p->pid, argv0);
+	struct trace_event ev = { .ph = 'b', .cat = "process", .name = p->what,
+				  .ts = trace_events_now(), .id = (uint64_t)p->pid };
+	trace_events_add(p->h.loop->trace_events, &ev);
+}
+
+void trace_reaped(struct process *p, int status)
+{
+	char args[64];
+	if (WIFSIGNALED(status))
+		snprintf(args, sizeof args, "\"signal\":\"%s\"", signal_name(WTERMSIG(status)));
+	else
+		snprintf(args, sizeof args, "\"exit\":%d", WEXITSTATUS(status));
+	struct trace_event ev = { .ph = 'e', .cat = "process", .name = p->what,
+				  .ts = trace_events_now(), .id = (uint64_t)p->pid, .args = args };
+	trace_events_add(p->h.loop->trace_events, &ev);
 }

@@ -212,3 +212,78 @@ end_run() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "each child from spawn to reap: an async span, ending with its exit or its signal" {
+	since 07
+	start_server --trace-events "$TRACE" --allow true,false,sleep
+	connect_fd c
+	say "$c" "/run true"
+	expect_line "$c" "exit 0"
+	say "$c" "/run false"
+	expect_line "$c" "exit 1"
+	exec {c}>&-
+	connect_fd probe
+	resettable_client "/run sleep 30"
+	wait_for 10 '[ "$(stats_value "$probe" children)" -eq 1 ]'
+	vanish                          # a reset: the server terminates its child
+	wait_for 10 '[ "$(stats_value "$probe" children)" -eq 0 ]'
+	exec {probe}>&-
+	end_run
+	run trace_check --count process:b:"child " 3 --count process:e:"child " 3
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"ph":"e","cat":"process","name":"child [0-9]* true".*"args":{"exit":0}' "$TRACE"
+	grep -q '"ph":"e","cat":"process","name":"child [0-9]* false".*"args":{"exit":1}' "$TRACE"
+	grep -q '"ph":"e","cat":"process","name":"child [0-9]* sleep".*"args":{"signal":"SIGTERM"}' "$TRACE"
+}
+
+# trace_dns_server [SLOWDNS ARGS...] — tools/slowdns on a free port; sets DNS_PORT.
+trace_dns_server() {
+	local fifo=$BATS_TEST_TMPDIR/dns.out line
+	mkfifo "$fifo"
+	"$SLOWDNS" -p 0 "$@" >"$fifo" 2>/dev/null 3>&- &
+	BG_PIDS+=($!)
+	read -r -t 10 line <"$fifo"
+	DNS_PORT=${line##*:}
+	[ -n "$DNS_PORT" ]
+}
+
+@test "/resolve: each query an async span from send to answer, its retries instants on it" {
+	since 08
+	trace_dns_server --answer one.test=10.0.0.1
+	start_server --trace-events "$TRACE" --dns-server "127.0.0.1:$DNS_PORT"
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/resolve one.test"
+	[ "$output" = "resolve one.test 10.0.0.1" ]
+	end_run
+	run trace_check --count dns:b:"resolve one.test" 1 --count dns:e:"resolve one.test" 1 \
+		--count dns:n: 0
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"ph":"e","cat":"dns".*"args":{"answer":"ok"}' "$TRACE"
+}
+
+@test "/resolve to a server that drops every query: each retry on the span, then the timeout" {
+	since 08
+	trace_dns_server --fault drop
+	start_server --trace-events "$TRACE" --dns-server "127.0.0.1:$DNS_PORT" \
+		--dns-timeout 100 --dns-tries 3
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/resolve one.test"
+	[ "$output" = "error: resolve one.test: timeout" ]
+	end_run
+	run trace_check --count dns:b:"resolve one.test" 1 --count dns:n:"try " 2 \
+		--count dns:e:"resolve one.test" 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"ph":"e","cat":"dns".*"args":{"answer":"timeout"}' "$TRACE"
+}
+
+@test "/lookup: a pool job named for the host; a name a client sent is escaped" {
+	since 08
+	start_server --trace-events "$TRACE"
+	printf '/lookup a"b\\c\x01\xff.invalid\n' | "$CLIENT" -p "$PORT" -t 10000 >/dev/null
+	end_run
+	run trace_check --count pool:X:'lookup a"b\c' 1
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -qF '"name":"lookup a\"b\\c\u0001?.invalid"' "$TRACE"
+}
