@@ -388,7 +388,7 @@ void trace_done(struct work *w)
 	flow(te, 'f', start, id);
 	if (w->done != NULL)
 		w->done(w);
-	trace_slice(te, "pool", name, start, NULL);
+	trace_slice(te, "loop", name, start, NULL);   /* the loop's work */
 }
 
 /* ---- the async handles' hooks ------------------------------------------- */

@@ -128,7 +128,7 @@ end_run() {
 	exec {c}>&-
 	end_run
 	run trace_check --long pool 100 --no-long loop 100 --count pool:X:"/work 100" 1 \
-		--count pool:X:"done /work 100" 1 --count pool:s:job 1 --count pool:t:job 1
+		--count loop:X:"done /work 100" 1 --count pool:s:job 1 --count pool:t:job 1
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -q '"name":"thread_name".*"args":{"name":"pool-[0-9]*"}' "$TRACE"
@@ -142,7 +142,7 @@ end_run() {
 	"$CLIENT" -p "$PORT" -t 10000 <<<"/cat file" >/dev/null
 	end_run
 	run trace_check --count pool:X:"/cat open" 1 --has pool:X:"/cat chunk" \
-		--has pool:X:"done /cat chunk"
+		--has loop:X:"done /cat chunk"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	# Every job's flow starts once and finishes once (trace-check checks
