@@ -81,16 +81,18 @@ static int thread_id(void)
  * come from a client, and a file with invalid UTF-8 would not parse. */
 static void json_string(char *out, size_t size, const char *s)
 {
-	size_t o = 0;
-	for (size_t i = 0; s[i] != '\0' && i < NAME_MAX_BYTES && o + 7 < size; i++) {
+	size_t o = 0, n = strnlen(s, NAME_MAX_BYTES);
+	for (size_t i = 0; i < n && o + 7 < size; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		if (ch == '"' || ch == '\\') {
 			out[o++] = '\\';
 			out[o++] = (char)ch;
 		} else if (ch < 0x20) {
 			o += (size_t)snprintf(out + o, size - o, "\\u%04x", ch);
+		} else if (ch < 0x80) {
+			out[o++] = s[i];
 		} else {
-			out[o++] = ch < 0x80 ? (char)ch : '?';
+			out[o++] = '?';
 		}
 	}
 	out[o] = '\0';
@@ -152,8 +154,9 @@ static size_t format_event(const struct trace_events *te, const struct trace_eve
 	json_string(name, sizeof name, ev->name);
 	format_us(ts, sizeof ts, ev->ts);
 	if (ev->ph == 'X') {
-		memcpy(phase, ",\"dur\":", 7);
-		format_us(phase + 7, sizeof phase - 7, ev->dur);
+		char dur[32];
+		format_us(dur, sizeof dur, ev->dur);
+		snprintf(phase, sizeof phase, ",\"dur\":%s", dur);
 	} else if (ev->ph == 'i') {
 		snprintf(phase, sizeof phase, ",\"s\":\"t\"");     /* on its thread's track */
 	} else {
@@ -181,7 +184,8 @@ static void stop_at_cap(struct trace_events *te)
 		.ph = 'i', .cat = "trace", .ts = trace_events_now(), .args = args,
 		.name = "--trace-events-max reached: recording stopped",
 	};
-	append(te, line, format_event(te, &note, line, sizeof line));
+	size_t len = format_event(te, &note, line, sizeof line);
+	append(te, line, len);
 	flush_locked(te);
 	te->stopped = true;
 	fprintf(stderr, "%s: --trace-events: the file reached --trace-events-max %llu MB;"
@@ -227,14 +231,15 @@ static void name_thread(struct trace_events *te, const char *name)
 struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 				       const char *prog, const char *step)
 {
-	struct trace_events *te = malloc(sizeof *te);
-	if (te == NULL)
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
 		return NULL;
-	te->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (te->fd < 0) {
-		free(te);
+	struct trace_events *te = malloc(sizeof *te);
+	if (te == NULL) {
+		close(fd);
 		return NULL;
 	}
+	te->fd = fd;
 	pthread_mutex_init(&te->mutex, NULL);
 	te->pid = (int)getpid();
 	te->prog = prog;
