@@ -7,7 +7,8 @@
  * SECONDS; every reply that can be checked is checked byte for byte as it
  * arrives. What the server is left with afterwards is for tools/soak-check to
  * judge. The step number decides the mix: /work and /cat from 04, SIGUSR1
- * storms (with --pid) from 06, /run from 07, /lookup and /resolve from 08.
+ * storms (with --pid) from 06, /run and SIGCHLD storms from 07, /lookup and
+ * /resolve from 08.
  *
  * The kinds: echo (random sizes and chunking), commands (valid and invalid,
  * replies checked), bytewise (the same, one byte per send), overlong (a command
@@ -25,7 +26,7 @@
  * Usage: soak -p PORT --step N [-c CLIENTS] [-d SECONDS] [--seed N]
  *             [--root DIR] [--pid PID] [--kind KIND]
  *   --root DIR  the server's --root (04+): soak writes its /cat file there
- *   --pid PID   the server's pid: SIGUSR1 storms (06+)
+ *   --pid PID   the server's pid: SIGUSR1 storms (06+), SIGCHLD ones too (07+)
  * 07+ expects the server started with --allow echo,false,yes,sh and 08 with a
  * tools/slowdns answering a.test=10.0.0.1 and 10.9.9.9=10.9.9.9.
  * Prints first:   soak: seed=S step=N clients=C seconds=D
@@ -99,7 +100,7 @@ static void usage(FILE *to, int status)
 		"  -d SECONDS   start sessions for this long (default 10)\n"
 		"  --seed N     the random mix to replay (default: a new one, printed)\n"
 		"  --root DIR   the server's --root: where the /cat file goes (04+)\n"
-		"  --pid PID    the server's pid, for SIGUSR1 storms (06+)\n"
+		"  --pid PID    the server's pid, for signal storms (SIGUSR1 06+, SIGCHLD 07+)\n"
 		"  --kind KIND  only sessions of this kind (echo, commands, ...: see above)\n"
 		"  --help       show this help\n", prog);
 	exit(status);
@@ -428,11 +429,14 @@ static void step_client(struct client *c, short revents, uint64_t now)
 /* ---- the loop ----------------------------------------------------------- */
 
 /* A burst of SIGUSR1s, as fast as kill() goes: most arrive while the last is
- * still pending, and the server must take the storm and still hear SIGTERM. */
+ * still pending, and the server must take the storm and still hear SIGTERM.
+ * From 07 some storms are SIGCHLDs from no child at all: a server that reaps
+ * must take a SIGCHLD as "some child may have ended", never as "this one". */
 static void signal_storm(void)
 {
+	int signum = opt.step >= 7 && chance(30) ? SIGCHLD : SIGUSR1;
 	for (size_t n = pick(1, 3000); n > 0; n--) {
-		if (kill((pid_t)opt.pid, SIGUSR1) != 0) {
+		if (kill((pid_t)opt.pid, signum) != 0) {
 			if (failures++ < MAX_TOLD)
 				printf("%s: FAIL signals seed=%" PRIu64 ": kill %lu: %s\n", prog,
 				       opt.seed, opt.pid, strerror(errno));
