@@ -28,7 +28,8 @@
  *   --root DIR  the server's --root (04+): soak writes its /cat file there
  *   --pid PID   the server's pid: SIGUSR1 storms (06+), SIGCHLD ones too (07+)
  * 07+ expects the server started with --allow echo,false,yes,sh and 08 with a
- * tools/slowdns answering a.test=10.0.0.1 and 10.9.9.9=10.9.9.9.
+ * tools/slowdns answering a.test=10.0.0.1, 10.9.9.9=10.9.9.9 and
+ * big.test=10.1.0.1*40 (too big for UDP: /resolve asks again over TCP).
  * Prints first:   soak: seed=S step=N clients=C seconds=D
  * each failure:   soak: FAIL kind=K client=I session=N seed=S: WHAT
  *                 (the first few of each kind; the others are counted)

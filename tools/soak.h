@@ -14,6 +14,7 @@ enum {
 	CAT_SIZE = 768 * 1024 + 123,    /* the /cat file: many chunks, an odd tail */
 	TINY_RCVBUF = 4096,
 	LINE_LIMIT = 1024,      /* the servers' MAX_LINE */
+	BIG_ANSWERS = 40,       /* slowdns's big.test=10.1.0.1*40 */
 };
 
 #define CAT_FILE "soak-cat"     /* in the server's --root, written by soak */

@@ -156,6 +156,17 @@ static void ask_cat(struct client *c)
 	expect_add(c, CAT, NULL, CAT_SIZE);
 }
 
+/* /resolve of a name with BIG_ANSWERS addresses: too many for a UDP reply, so
+ * the answer comes truncated and the query is asked again over TCP. */
+static void ask_big(struct client *c)
+{
+	char reply[64 + BIG_ANSWERS * 16] = "resolve big.test";
+	size_t len = strlen(reply);
+	for (int i = 1; i <= BIG_ANSWERS; i++)
+		len += (size_t)snprintf(reply + len, sizeof reply - len, " 10.1.0.%d", i);
+	ask(c, "/resolve big.test", EXACT, reply);
+}
+
 /* One command of the step's protocol, valid or not, with its reply. */
 static void random_command(struct client *c)
 {
@@ -210,10 +221,12 @@ static void random_command(struct client *c)
 	case 14: ask(c, "/lookup localhost", LINE, "lookup localhost "); break;
 	case 15: ask(c, "/lookup 127.0.0.1", EXACT, "lookup 127.0.0.1 127.0.0.1"); break;
 	case 16:
-		if (chance(50))
+		if (chance(40))
 			ask(c, "/resolve a.test", EXACT, "resolve a.test 10.0.0.1");
-		else
+		else if (chance(50))
 			ask(c, "/resolve nx.test", EXACT, "error: resolve nx.test: NXDOMAIN");
+		else
+			ask_big(c);
 		break;
 	default: ask(c, "/resolve 10.9.9.9", EXACT, "resolve 10.9.9.9 10.9.9.9"); break;
 	}
@@ -242,14 +255,14 @@ static void in_flight(struct client *c)
 {
 	static const char *const busy[] = {
 		"/sleep 150", "/work 300", "/cat soak-cat" /* CAT_FILE */, "/run yes",
-		"/run sh -c sleep\t2&", "/resolve a.test", "/lookup localhost",
+		"/run sh -c sleep\t2&", "/resolve a.test", "/lookup localhost", "/resolve big.test",
 	};
 	static const char *const long_busy[] = { "/sleep 3600000", "/run sh -c sleep\t30&" };
 	const char *line;
 	if (c->abrupt && chance(40))
 		line = long_busy[pick(0, mix_step >= 7 ? 1 : 0)];
 	else
-		line = busy[pick(0, mix_step >= 8 ? 6 : mix_step >= 7 ? 4 : mix_step >= 4 ? 2 : 0)];
+		line = busy[pick(0, mix_step >= 8 ? 7 : mix_step >= 7 ? 4 : mix_step >= 4 ? 2 : 0)];
 	out_add(c, line, strlen(line));
 	out_add(c, "\n", 1);
 }
