@@ -287,3 +287,17 @@ trace_dns_server() {
 	[ "$status" -eq 0 ]
 	grep -qF '"name":"lookup a\"b\\c\u0001?.invalid"' "$TRACE"
 }
+
+@test "/resolve of an answer too big for UDP: the span shows the try over TCP" {
+	since 08
+	trace_dns_server --answer many.test='10.1.0.1*40'
+	start_server --trace-events "$TRACE" --dns-server "127.0.0.1:$DNS_PORT"
+	run "$CLIENT" -p "$PORT" -t 5000 <<<"/resolve many.test"
+	[[ $output == "resolve many.test 10.1.0.1 "* ]]
+	end_run
+	run trace_check --count dns:b:"resolve many.test" 1 --count dns:n:"try 1 over TCP" 1 \
+		--count dns:e:"resolve many.test" 1 --has io:X:"io fd"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"name":"io fd [0-9]* (dns tcp)"' "$TRACE"
+}
