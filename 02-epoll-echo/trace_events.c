@@ -1,6 +1,7 @@
 /*
  * trace_events.c — the --trace-events recorder: events into one buffer, the
- * buffer into the file in large writes, and the loop's hooks that make the events.
+ * buffer into the file in large writes, and the hooks every loop has (the poll,
+ * its callbacks).
  *
  * The file is {"displayTimeUnit":"ms","otherData":{...},"traceEvents":[ ... ]}
  * with every event after the first starting ",\n". Each write ends with the

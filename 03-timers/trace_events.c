@@ -1,6 +1,7 @@
 /*
  * trace_events.c — the --trace-events recorder: events into one buffer, the
- * buffer into the file in large writes, and the loop's hooks that make the events.
+ * buffer into the file in large writes, and the hooks every loop has (the poll,
+ * the phases). Each kind of handle's hooks are in trace_hooks.c.
  *
  * The file is {"displayTimeUnit":"ms","otherData":{...},"traceEvents":[ ... ]}
  * with every event after the first starting ",\n". Each write ends with the
@@ -24,8 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
-
-#include "loop.h"
 
 /* ---- constants ---------------------------------------------------------- */
 
@@ -282,16 +281,4 @@ const char *trace_events_name(uint32_t events)
 	if ((events & EPOLLIN) && (events & EPOLLOUT))
 		return "readable+writable";
 	return events & EPOLLIN ? "readable" : events & EPOLLOUT ? "writable" : "half-closed";
-}
-
-void trace_io(struct io *w, uint32_t events)
-{
-	char name[64], args[64];
-	struct trace_events *te = w->h.loop->trace_events;
-	/* Named before the callback runs: the callback may close W. */
-	snprintf(name, sizeof name, "io fd %d (%s)", w->fd, w->what);
-	snprintf(args, sizeof args, "\"events\":\"%s\"", trace_events_name(events));
-	uint64_t start = trace_events_now();
-	w->cb(w, events);
-	trace_slice(te, "io", name, start, args);
 }

@@ -57,6 +57,8 @@ void trace_poll(struct trace_events *te, uint64_t start, unsigned long tick,
 		int timeout, const char *why, int n);
 /* EPOLLIN... as words: "readable", "hung up". */
 const char *trace_events_name(uint32_t events);
+/* ---- in trace_hooks.c ------------------------------------------------------ */
+
 /* Runs W's callback for EVENTS inside a slice named for its fd: "io fd 7 (conn)". */
 void trace_io(struct io *w, uint32_t events);
 

@@ -51,6 +51,10 @@ void trace_events_flush(struct trace_events *te);
 uint64_t trace_events_now(void);
 /* Records EV, made by the calling thread. Any thread may call it. */
 void trace_events_add(struct trace_events *te, const struct trace_event *ev);
+/* Names the calling thread's track NAME (a thread_name metadata event). */
+void trace_events_name_thread(struct trace_events *te, const char *name);
+/* 1, 2, 3...: a number for the next pool thread to name itself. */
+unsigned trace_events_thread_number(struct trace_events *te);
 /* A new id for a flow: 1, 2, 3... */
 uint64_t trace_events_id(struct trace_events *te);
 
@@ -68,6 +72,8 @@ void trace_poll(struct trace_events *te, uint64_t start, unsigned long tick,
 		int timeout, const char *why, int n);
 /* EPOLLIN... as words: "readable", "hung up". */
 const char *trace_events_name(uint32_t events);
+/* ---- in trace_hooks.c ------------------------------------------------------ */
+
 /* Runs W's callback for EVENTS inside a slice named for its fd: "io fd 7 (conn)". */
 void trace_io(struct io *w, uint32_t events);
 

@@ -1,0 +1,152 @@
+/*
+ * trace_hooks.c — what each kind of handle records for --trace-events: io
+ * watchers, the pool, async, signal and process handles. The library calls
+ * these only while it records (l->trace_events set), each on the thread where
+ * the event happens.
+ */
+#define _GNU_SOURCE
+
+#include "trace_events.h"
+
+#include <stdio.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
+#include "loop.h"
+#include "pool.h"
+
+/* ---- constants ---------------------------------------------------------- */
+
+enum { JOB_NAME_MAX = 300 };    /* "done " and a job's name, cut */
+
+/* ---- the io watchers' hook ---------------------------------------------- */
+
+void trace_io(struct io *w, uint32_t events)
+{
+	char name[64], args[64];
+	struct trace_events *te = w->h.loop->trace_events;
+	/* Named before the callback runs: the callback may close W. */
+	snprintf(name, sizeof name, "io fd %d (%s)", w->fd, w->what);
+	snprintf(args, sizeof args, "\"events\":\"%s\"", trace_events_name(events));
+	uint64_t start = trace_events_now();
+	w->cb(w, events);
+	trace_slice(te, "io", name, start, args);
+}
+
+/* ---- the pool's hooks --------------------------------------------------- */
+
+static void flow(struct trace_events *te, char ph, uint64_t ts, uint64_t id)
+{
+	struct trace_event ev = { .ph = ph, .cat = "pool", .name = "job", .ts = ts, .id = id };
+	trace_events_add(te, &ev);
+}
+
+/* A send's flow id: its number, past the pool's ids (a different flow in a
+ * viewer needs a different id). */
+static uint64_t send_id(unsigned long n)
+{
+	return (1ULL << 40) + n;
+}
+
+static const char *job_name(const struct work *w)
+{
+	return w->what != NULL ? w->what : "job";
+}
+
+void trace_submit(struct work *w)
+{
+	struct trace_events *te = w->loop->trace_events;
+	w->trace_id = trace_events_id(te);
+	flow(te, 's', trace_events_now(), w->trace_id);
+}
+
+void trace_job(struct work *w)
+{
+	static _Thread_local bool named;
+	struct trace_events *te = w->loop->trace_events;
+	char args[64];
+	if (!named) {
+		char name[32];
+		snprintf(name, sizeof name, "pool-%u", trace_events_thread_number(te));
+		trace_events_name_thread(te, name);
+		named = true;
+	}
+	uint64_t start = trace_events_now();
+	flow(te, 't', start, w->trace_id);
+	w->work(w);
+	snprintf(args, sizeof args, "\"queued_ms\":%llu",
+		 (unsigned long long)(w->started_ms - w->queued_ms));
+	trace_slice(te, "pool", job_name(w), start, args);
+}
+
+void trace_done(struct work *w)
+{
+	struct trace_events *te = w->loop->trace_events;
+	char name[JOB_NAME_MAX];
+	uint64_t id = w->trace_id, start = trace_events_now();
+	/* Copied first: the callback may free W. */
+	snprintf(name, sizeof name, "done %s", job_name(w));
+	flow(te, 'f', start, id);
+	if (w->done != NULL)
+		w->done(w);
+	trace_slice(te, "loop", name, start, NULL);   /* the loop's work */
+}
+
+/* ---- the async handles' hooks ------------------------------------------- */
+
+/* The time is read before the send is counted: the wake-up that sees the
+ * count reads its time later, so no arrow can point back in time. */
+void trace_async_send(struct async *a)
+{
+	struct trace_events *te = a->h.loop->trace_events;
+	uint64_t ts = trace_events_now();
+	unsigned long n = atomic_fetch_add(&a->traced_sends, 1) + 1;
+	struct trace_event ev = { .ph = 'i', .cat = "async", .name = "async_send", .ts = ts };
+	trace_events_add(te, &ev);
+	ev = (struct trace_event){ .ph = 's', .cat = "async", .name = "wakeup", .ts = ts,
+				   .id = send_id(n) };
+	trace_events_add(te, &ev);
+}
+
+void trace_wakeup(struct async *a)
+{
+	struct trace_events *te = a->h.loop->trace_events;
+	unsigned long sent = atomic_load(&a->traced_sends);
+	uint64_t ts = trace_events_now();
+	for (; a->traced_woken < sent; a->traced_woken++) {
+		struct trace_event ev = { .ph = 'f', .cat = "async", .name = "wakeup", .ts = ts,
+					  .id = send_id(a->traced_woken + 1) };
+		trace_events_add(te, &ev);
+	}
+}
+
+/* ---- the signal handles' hooks ------------------------------------------ */
+
+void trace_signal(struct loop *l, int signum)
+{
+	struct trace_event ev = { .ph = 'i', .cat = "signal", .name = signal_name(signum),
+				  .ts = trace_events_now() };
+	trace_events_add(l->trace_events, &ev);
+}
+
+/* ---- the process handles' hooks ----------------------------------------- */
+
+void trace_spawned(struct process *p, const char *argv0)
+{
+	snprintf(p->what, sizeof p->what, "child %d %s", (int)p->pid, argv0);
+	struct trace_event ev = { .ph = 'b', .cat = "process", .name = p->what,
+				  .ts = trace_events_now(), .id = (uint64_t)p->pid };
+	trace_events_add(p->h.loop->trace_events, &ev);
+}
+
+void trace_reaped(struct process *p, int status)
+{
+	char args[64];
+	if (WIFSIGNALED(status))
+		snprintf(args, sizeof args, "\"signal\":\"%s\"", signal_name(WTERMSIG(status)));
+	else
+		snprintf(args, sizeof args, "\"exit\":%d", WEXITSTATUS(status));
+	struct trace_event ev = { .ph = 'e', .cat = "process", .name = p->what,
+				  .ts = trace_events_now(), .id = (uint64_t)p->pid, .args = args };
+	trace_events_add(p->h.loop->trace_events, &ev);
+}
