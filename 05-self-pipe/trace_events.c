@@ -94,9 +94,23 @@ static void json_string(char *out, size_t size, const char *s)
 	out[o] = '\0';
 }
 
+/* A write failed part-way (a full disk, a file size limit): what did go in
+ * overwrote the trailer of the last whole write, and the file ends mid-event.
+ * Put that trailer back and cut the file after it. This needs no new space:
+ * those bytes were the file's already. */
+static void restore_trailer(const struct trace_events *te)
+{
+	off_t at = (off_t)te->written;
+	if (pwrite(te->fd, trailer, sizeof trailer - 1, at) != (ssize_t)(sizeof trailer - 1) ||
+	    ftruncate(te->fd, at + (off_t)(sizeof trailer - 1)) != 0)
+		fprintf(stderr, "%s: --trace-events: cannot restore the file's end: %s\n",
+			te->prog, strerror(errno));
+}
+
 /* Writes the buffer and the trailer at the end of the events written so far,
  * over the previous trailer. A failed write stops recording (it is not worth
- * failing the server for); the file keeps its last whole write. */
+ * failing the server for), with errno saying why; the file keeps its last
+ * whole write. */
 static void flush_locked(struct trace_events *te)
 {
 	if (te->stopped)
@@ -110,10 +124,14 @@ static void flush_locked(struct trace_events *te)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
+			int err = n < 0 ? errno : ENOSPC;
 			fprintf(stderr, "%s: --trace-events: write: %s; recording stopped\n",
-				te->prog, n < 0 ? strerror(errno) : "wrote nothing");
+				te->prog, strerror(err));
+			restore_trailer(te);
 			te->stopped = true;
-			break;
+			te->len = 0;
+			errno = err;
+			return;
 		}
 		off += (size_t)n;
 	}
@@ -262,6 +280,14 @@ struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 	append(te, head, (size_t)n);
 	trace_events_name_thread(te, "loop");
 	flush_locked(te);
+	if (te->stopped) {             /* not even the head fits: say so now */
+		int err = errno;
+		close(fd);
+		pthread_mutex_destroy(&te->mutex);
+		free(te);
+		errno = err;
+		return NULL;
+	}
 	return te;
 }
 

@@ -77,6 +77,20 @@ end_run() {
 	[ "$size" -gt $((1 << 19)) ]
 }
 
+@test "a full disk mid-write: recording stops, the file is cut back to whole JSON" {
+	# A file size limit is a full disk that needs no mount: the write that
+	# crosses it goes in part-way (then EFBIG), as one on a full disk does.
+	start_server_after "trap '' XFSZ; ulimit -f 100" --trace-events "$TRACE"
+	run "$LOADGEN" -p "$PORT" -c 1 -s 16 -n 3000
+	[ "$status" -eq 0 ]
+	wait_for_log 5 "write: File too large; recording stopped"
+	end_run
+	run trace_check --has io:X:"io fd"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(stat -c %s "$TRACE")" -le $((100 * 1024)) ]
+}
+
 @test "the polls recorded are the ticks /stats counts" {
 	since 03
 	start_server --trace-events "$TRACE"
