@@ -294,7 +294,9 @@ int main(int argc, char **argv)
 	}
 
 	loop_run(&loop);
-	trace_events_close(loop.trace_events);
+	/* The recorder goes last: a pool thread that has just handed back its
+	 * job may still be recording the send that wakes the loop. */
 	loop_close(&loop);
+	trace_events_close(loop.trace_events);
 	return 0;
 }

@@ -388,8 +388,10 @@ int main(int argc, char **argv)
 	}
 
 	loop_run(&loop);
+	/* The recorder goes last: a pool thread that has just handed back its
+	 * job may still be recording the send that wakes the loop. */
+	loop_close(&loop);
 	trace_events_close(loop.trace_events);
 	loop.trace_events = NULL;       /* for flush_trace_events() */
-	loop_close(&loop);
 	return 0;
 }
