@@ -251,6 +251,8 @@ write_behind() {
 	start_runner --allow yes
 	local probe base child
 	connect_fd probe
+	# A reply on the probe: the server has accepted it, so its fd is in the base.
+	[ "$(stats_value "$probe" conns)" -eq 1 ]
 	base=$(fd_count "$SERVER_PID")
 	stalled_clients 1 "/run yes"
 	wait_for 5 '[ -n "$(children_of "$SERVER_PID")" ]'
@@ -271,6 +273,8 @@ write_behind() {
 	start_runner --allow yes
 	local probe base child client
 	connect_fd probe
+	# A reply on the probe: the server has accepted it, so its fd is in the base.
+	[ "$(stats_value "$probe" conns)" -eq 1 ]
 	base=$(fd_count "$SERVER_PID")
 	# It reads (the output flows, nothing waits for the socket) after its FIN.
 	bg "$CLIENT" -p "$PORT" -t 30000 <<<"/run yes" >/dev/null
@@ -300,6 +304,8 @@ write_behind() {
 	start_runner --allow behind
 	local probe base
 	connect_fd probe
+	# A reply on the probe: the server has accepted it, so its fd is in the base.
+	[ "$(stats_value "$probe" conns)" -eq 1 ]
 	base=$(fd_count "$SERVER_PID")
 	resettable_client "/run behind"
 	wait_for 5 '[ -n "$(marked "$MARK")" ]'
