@@ -50,11 +50,13 @@ end_run() {
 	grep -q '"name":"io fd [0-9]* (conn)"' "$TRACE"
 }
 
-@test "without --trace-events nothing is recorded" {
-	cd "$BATS_TEST_TMPDIR"
+@test "without --trace-events nothing is recorded: the server has no file open" {
 	start_server
 	echo_lines 'one\n'
-	[ -z "$(find . -name '*.json')" ]
+	# Past stdin, stdout and stderr: sockets, epoll, pipes, a directory; no file.
+	[ -z "$(find "/proc/$SERVER_PID/fd" -name '[0-9]*' ! -name '[012]' -xtype f)" ]
+	start_server --trace-events "$TRACE"
+	[ -n "$(find "/proc/$SERVER_PID/fd" -lname "$TRACE")" ]
 }
 
 @test "--trace-events to a file that cannot be written: exit 1, the reason said" {
