@@ -161,6 +161,22 @@ trace_of_n_ticks() {
 	[ ! -e "$out" ]
 }
 
+@test "timeline: numbers out of any range (1e999, 1e300, -1) draw no garbage" {
+	local in=$BATS_TEST_TMPDIR/huge.json out=$BATS_TEST_TMPDIR/huge.svg
+	cat >"$in" <<-'EOF'
+	{"traceEvents":[{"ph":"M","name":"thread_name","pid":1,"tid":1,"args":{"name":"loop"}},
+	{"ph":"b","cat":"process","name":"child","pid":1,"tid":1,"ts":1,"id":-1},
+	{"ph":"e","cat":"process","name":"child","pid":1,"tid":1,"ts":2,"id":1e300},
+	{"ph":"X","cat":"loop","name":"poll","pid":1,"tid":1e300,"ts":1e300,"dur":-5},
+	{"ph":"X","cat":"loop","name":"poll","pid":1,"tid":1,"ts":1e999,"dur":1e999}]}
+	EOF
+	run "$TIMELINE" "$in" -o "$out"
+	[ "$status" -eq 0 ]
+	# A double that no int holds, converted anyway, showed as these.
+	run grep -E -e 'nan|inf|-2147483648|9,223,372' "$out"
+	[ "$status" -eq 1 ]
+}
+
 @test "timeline: bad options are a usage error" {
 	run "$TIMELINE"
 	[ "$status" -eq 2 ]

@@ -79,7 +79,9 @@ double svg_nice_step(double range, int ticks)
 char *svg_thousands(char *buf, size_t cap, long long n)
 {
 	char digits[32];
-	int len = snprintf(digits, sizeof digits, "%lld", n < 0 ? -n : n);
+	/* The magnitude as unsigned: -LLONG_MIN does not fit in a long long. */
+	unsigned long long m = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+	int len = snprintf(digits, sizeof digits, "%llu", m);
 	size_t k = 0;
 
 	if (n < 0 && k + 1 < cap)

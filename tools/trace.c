@@ -5,9 +5,12 @@
 #include "json.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define MAX_US 9007199254740992.0        /* 2^53 */
 
 /* Grows the array *P of *CAP elements of SIZE bytes to hold one more than N;
  * returns 0, or -1 when out of memory. */
@@ -59,6 +62,14 @@ static size_t thread_of(struct trace *t, int tid)
 	return t->nthreads++;
 }
 
+/* Member KEY of EV as an int, 0 when absent or out of range: converting a
+ * double that does not fit is undefined behaviour, and a file may hold any. */
+static int int_member(const struct json *j, size_t ev, const char *key)
+{
+	double v = json_number(j, json_member(j, ev, key), 0);
+	return v > INT_MIN && v < INT_MAX ? (int)v : 0;
+}
+
 /* An "id" as a number: trace files write it as a number or as a string
  * ("0x1f"); a string that is not a number is hashed (FNV-1a). */
 static uint64_t id_of(const struct json *j, size_t ev)
@@ -69,8 +80,10 @@ static uint64_t id_of(const struct json *j, size_t ev)
 
 	if (v == JSON_NONE)
 		return 0;
-	if (j->tok[v].type == JSON_NUMBER)
-		return (uint64_t)json_number(j, v, 0);
+	if (j->tok[v].type == JSON_NUMBER) {
+		double d = json_number(j, v, 0);
+		return d >= 0 && d < 18446744073709551616.0 ? (uint64_t)d : 0;
+	}
 	json_string(j, v, buf, sizeof buf);
 	errno = 0;
 	unsigned long long n = strtoull(buf, &end, 0);
@@ -153,7 +166,7 @@ static int add_event(struct trace *t, const struct json *j, size_t ev)
 	struct trace_thread *thr;
 	double ts = json_number(j, json_member(j, ev, "ts"), -1);
 	double dur = json_number(j, json_member(j, ev, "dur"), 0);
-	int tid = (int)json_number(j, json_member(j, ev, "tid"), 0);
+	int tid = int_member(j, ev, "tid");
 	long nm;
 
 	if (j->tok[ev].type != JSON_OBJECT) {
@@ -171,17 +184,19 @@ static int add_event(struct trace *t, const struct json *j, size_t ev)
 			json_string(j, v, t->threads[th].name, sizeof t->threads[th].name);
 		} else if (json_is(j, what, "process_name") && !t->step[0]) {
 			json_string(j, v, t->step, sizeof t->step);
-			t->pid = (int)json_number(j, json_member(j, ev, "pid"), 0);
+			t->pid = int_member(j, ev, "pid");
 		}
 		return 0;
 	}
-	if (ts < 0 || ph[0] == '\0' || ph[1] != '\0') {
+	/* A time past 2^53 µs (285 years; 1e999 parses as infinity) is not one a
+	 * clock gave: past it a double has no whole µs, and no axis can hold it. */
+	if (!(ts >= 0 && ts < MAX_US) || ph[0] == '\0' || ph[1] != '\0') {
 		t->nignored++;
 		return 0;
 	}
 	if (!t->pid)
-		t->pid = (int)json_number(j, json_member(j, ev, "pid"), 0);
-	if (dur < 0)
+		t->pid = int_member(j, ev, "pid");
+	if (!(dur >= 0 && dur < MAX_US))
 		dur = 0;
 	if (ts < t->t_min)
 		t->t_min = ts;
