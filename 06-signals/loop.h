@@ -169,7 +169,8 @@ void timer_init(struct loop *l, struct timer *t, timer_cb cb);
 int timer_start(struct timer *t, uint64_t timeout, uint64_t repeat);
 void timer_stop(struct timer *t);
 
-/* For the library's own files (async.c, signal.c, pool.c), not for programs. */
+/* For the library's own files (timer.c, async.c, signal.c, pool.c), not for
+ * programs. */
 void handle_init(struct loop *l, struct handle *h, enum handle_type type);
 void handle_start(struct handle *h);
 void handle_stop(struct handle *h);
