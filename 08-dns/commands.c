@@ -114,7 +114,9 @@ static void cmd_block(struct conn *c, const char *args)
 		conn_reply(c, "error: block: bad duration '%s' (0 to %d ms)", args, MAX_BLOCK_MS);
 		return;
 	}
-	uint64_t until = loop_clock_ms() + ms;
+	/* One ms more: the clock counts whole ms, so "+ ms" could end the spin
+	 * up to 1 ms short. */
+	uint64_t until = loop_clock_ms() + ms + 1;
 	while (loop_clock_ms() < until)
 		;
 	conn_reply(c, "blocked the loop for %llu ms", (unsigned long long)ms);

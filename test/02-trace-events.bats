@@ -117,8 +117,7 @@ end_run() {
 	expect_line "$c" "blocked the loop for 100 ms"
 	exec {c}>&-
 	end_run
-	# /block counts whole ms on the loop's clock, so it may spin 99.x ms.
-	run trace_check --long loop 99
+	run trace_check --long loop 100
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
