@@ -55,6 +55,7 @@ end_run() {
 	echo_lines 'one\n'
 	# Past stdin, stdout and stderr: sockets, epoll, pipes, a directory; no file.
 	[ -z "$(find "/proc/$SERVER_PID/fd" -name '[0-9]*' ! -name '[012]' -xtype f)" ]
+	kill_started    # or the second start_server leaves this one running for good
 	start_server --trace-events "$TRACE"
 	[ -n "$(find "/proc/$SERVER_PID/fd" -lname "$TRACE")" ]
 }
