@@ -312,3 +312,14 @@ loop_ticks_per_s() {
 	after=$(stats_value "$1" ticks) || return 1
 	echo $((after - before))
 }
+
+# libuv_cases NAME N — (test/NN-libuv.bats) builds test/unit/NAME.c against this step's library,
+# runs every case, and passes when all N print "ok".
+libuv_cases() {
+	build_unit "$1"
+	run timeout 60 "$BATS_TEST_TMPDIR/$1"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^ok ' <<<"$output")" -eq "$2" ]
+	[ -z "$(grep '^FAIL' <<<"$output")" ]
+}

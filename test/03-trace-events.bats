@@ -1,0 +1,25 @@
+#!/usr/bin/env bats
+# steps: 03-
+# --trace-events FILE (TRACE.md), what step 03 adds: one poll slice per tick, timers and close phases.
+# Each recorded run is checked by test/trace-check.py: it parses, per thread the
+# events come in order and the slices nest, every flow and span has both ends.
+
+load helpers
+load trace-helpers
+
+@test "the polls recorded are the ticks /stats counts" {
+	start_server --trace-events "$TRACE"
+	connect_fd c
+	say "$c" "/sleep 20"
+	expect_line "$c" "slept 20 ms"
+	echo_lines 'x\n'
+	ticks=$(stats_value "$c" ticks)
+	exec {c}>&-
+	end_run
+	run trace_check --ticks "$ticks" --has loop:X:timers --has loop:X:"close callbacks"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# The poll before the timer is named for it (its wait may be under 20 ms:
+	# time passes between starting the timer and computing the timeout).
+	grep -qE '"name":"poll wait=[0-9]+ms \(next timer\)"' "$TRACE"
+}
