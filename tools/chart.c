@@ -20,6 +20,13 @@
 #include <string.h>
 
 #define MAX_ROWS 16
+
+/* Its own type scale, larger than svg.h's: a slide shows this chart at about
+ * its own size (at most 1168 × 490 px of the frame), and every text on it
+ * must stay 22 px or more there, to be read from the back of a room. */
+#define CHART_TITLE 30
+#define CHART_LABEL 24
+#define CHART_SMALL 22
 #define TABLE_NAME "Idle connections"
 #define TABLE ("## " TABLE_NAME)
 
@@ -155,8 +162,8 @@ static void panel(FILE *f, const struct results *r, int metric, double x, double
 		double v = metric ? r->rows[i].rss_mib : r->rows[i].threads;
 		max = v > max ? v : max;
 	}
-	svg_text(f, x, top - 18, SVG_LABEL + 3, "start", 600, SVG_INK, "%s", heading);
-	double bar_w = w - 110;         /* room after the longest bar for its value */
+	svg_text(f, x, top - 14, CHART_LABEL, "start", 600, SVG_INK, "%s", heading);
+	double bar_w = w - 140;         /* room after the longest bar for its value */
 	for (int i = 0; i < r->nrows; i++) {
 		const struct row *row = &r->rows[i];
 		double v = metric ? row->rss_mib : row->threads;
@@ -182,7 +189,7 @@ static void panel(FILE *f, const struct results *r, int metric, double x, double
 			snprintf(num, sizeof num, "%.1f MiB", v);
 		else
 			svg_thousands(num, sizeof num, (long long)v);
-		svg_text(f, x + len + 8, y + row_h * 0.32 + 6, SVG_LABEL + 1, "start", 600,
+		svg_text(f, x + len + 8, y + row_h * 0.32 + 8, CHART_LABEL, "start", 600,
 			 SVG_INK, "%s", num);
 	}
 }
@@ -198,7 +205,7 @@ static void usage(FILE *to, int status)
 int main(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL;
-	double width = 1280;
+	double width = 1160;
 	unsigned long px;
 	struct results r;
 
@@ -220,8 +227,8 @@ int main(int argc, char **argv)
 		usage(stderr, 2);
 	read_results(in, &r);
 
-	double left = 220, gap = 70, row_h = 64, top = 170;
-	double panel_w = (width - left - gap - 40) / 2, height = top + r.nrows * row_h + 110;
+	double left = 300, gap = 50, row_h = 52, top = 136;
+	double panel_w = (width - left - gap - 10) / 2, height = top + r.nrows * row_h + 88;
 	char title[128];
 	snprintf(title, sizeof title, "Holding %s idle connections: threads and memory",
 		 r.held[0] ? r.held : "the idle connections");
@@ -240,31 +247,29 @@ int main(int argc, char **argv)
 	if (n < sizeof desc)
 		snprintf(desc + n, sizeof desc - n, ".");
 	svg_begin(f, width, height, title, desc);
-	svg_text(f, 40, 52, SVG_TITLE + 4, "start", 600, SVG_INK, "%s", title);
-	svg_text(f, 40, 84, SVG_SUBTITLE + 1, "start", 400, SVG_MUTED,
-		 "Measured while each server held every connection open, after one round trip "
-		 "each.");
+	svg_text(f, 20, 38, CHART_TITLE, "start", 600, SVG_INK, "%s", title);
+	svg_text(f, 20, 74, CHART_SMALL, "start", 400, SVG_MUTED,
+		 "while each server held every connection open, after one round trip each");
 	for (int i = 0; i < r.nrows; i++)
-		svg_text(f, left - 16, top + i * row_h + row_h * 0.5 + 6, SVG_LABEL + 2, "end",
+		svg_text(f, left - 16, top + i * row_h + row_h * 0.5 + 8, CHART_LABEL, "end",
 			 is_step(r.rows[i].server) ? 600 : 400, SVG_INK, "%s", r.rows[i].server);
 	panel(f, &r, 0, left, panel_w, top, row_h, "threads");
 	panel(f, &r, 1, left + panel_w + gap, panel_w, top, row_h, "resident memory (RSS)");
 
-	double ly = top + r.nrows * row_h + 34;
-	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"16\" height=\"16\" fill=\"%s\"/>\n",
-		left, ly - 13, SVG_BLUE);
-	svg_text(f, left + 24, ly, SVG_SMALL + 1, "start", 400, SVG_INK, "the kit's steps");
-	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"16\" height=\"16\" fill=\"#9aa5b1\"/>\n",
-		left + 180, ly - 13);
-	svg_text(f, left + 204, ly, SVG_SMALL + 1, "start", 400, SVG_INK,
-		 "libuv and Node, for reference");
-	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"16\" height=\"16\" fill=\"%s\"/>"
-		"<rect x=\"%.0f\" y=\"%.0f\" width=\"8\" height=\"16\" fill=\"#ffffff\" "
-		"fill-opacity=\"0.45\"/>\n", left + 480, ly - 13, SVG_BLUE, left + 480, ly - 13);
-	svg_text(f, left + 504, ly, SVG_SMALL + 1, "start", 400, SVG_INK,
-		 "paler: memory just after start, before any client");
-	svg_text(f, 40, ly + 36, SVG_SMALL, "start", 400, SVG_MUTED,
-		 "make bench, %s%s%s%s. Data: bench/results.md, \"Idle connections\".",
+	double ly = top + r.nrows * row_h + 36;
+	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"20\" height=\"20\" fill=\"%s\"/>\n",
+		20.0, ly - 17, SVG_BLUE);
+	svg_text(f, 48, ly, CHART_SMALL, "start", 400, SVG_INK, "the kit's steps");
+	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"20\" height=\"20\" fill=\"#9aa5b1\"/>\n",
+		230.0, ly - 17);
+	svg_text(f, 258, ly, CHART_SMALL, "start", 400, SVG_INK, "libuv and Node");
+	fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"20\" height=\"20\" fill=\"%s\"/>"
+		"<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"20\" fill=\"#ffffff\" "
+		"fill-opacity=\"0.45\"/>\n", 460.0, ly - 17, SVG_BLUE, 460.0, ly - 17);
+	svg_text(f, 488, ly, CHART_SMALL, "start", 400, SVG_INK,
+		 "paler: the memory at start, before any client");
+	/* Where the numbers come from; the data file is named in the <desc>. */
+	svg_text(f, 20, ly + 36, CHART_SMALL, "start", 400, SVG_MUTED, "make bench, %s%s%s%s",
 		 r.machine, r.date[0] ? ", " : "", r.date, r.date[0] ? " UTC" : "");
 	svg_end(f);
 	if (fflush(f) != 0 || ferror(f) || (out && fclose(f) != 0))
