@@ -284,10 +284,16 @@ cut_stats() {
 	local slides demos words
 	read -r slides demos words < <(cut_stats talk-20)
 	echo "talk-20: $slides slides, $demos demos, $words words"
-	[ "$slides" -le 28 ] && [ "$demos" -ge 1 ] && [ "$demos" -le 2 ] && [ "$words" -le 1700 ]
+	[ "$slides" -le 28 ]
+	[ "$demos" -ge 1 ]
+	[ "$demos" -le 2 ]
+	[ "$words" -le 1700 ]
 	read -r slides demos words < <(cut_stats talk-40)
 	echo "talk-40: $slides slides, $demos demos, $words words"
-	[ "$slides" -le 50 ] && [ "$demos" -ge 3 ] && [ "$demos" -le 4 ] && [ "$words" -le 3600 ]
+	[ "$slides" -le 50 ]
+	[ "$demos" -ge 3 ]
+	[ "$demos" -le 4 ]
+	[ "$words" -le 3600 ]
 	# The workshop is every slide but the talks' own (their short dividers).
 	read -r slides demos words < <(cut_stats workshop)
 	echo "workshop: $slides slides, $demos demos, $words words"
