@@ -6,7 +6,8 @@
 #   make diff STEP=05    what step 05 adds to step 04: the lesson, as a diff
 #   make demo            the guided tour of all eight steps (its timelines: build/demo/)
 #   make pictures        pictures/: the 10,000-connection chart and the demo's timelines
-#   make slides          the talk, slides.md, as slides.html (and slides.pdf): Marp, `npm ci` first
+#   make slides          the three decks of slides.md (the 20- and 40-minute talks, the
+#                        workshop) as HTML and PDF with notes in build/slides/: `npm ci` first
 #   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
 #   make fuzz            fuzz 08's DNS reply parser for FUZZ_SECONDS (default 30)
 #   make soak            the chaos soak: 40 clients doing a random mix to each step 03-08
@@ -77,7 +78,7 @@ compile_commands.json:
 
 clean:
 	for d in $(STEPS) tools bench; do $(MAKE) -C $$d clean; done
-	rm -rf build slides.html slides.pdf
+	rm -rf build
 
 .PHONY: all test diff demo slides bench fuzz soak sanitize valgrind lint compile_commands.json clean $(STEPS) tools check-slides
 

@@ -6,7 +6,9 @@
 # headless Chromium and proves every slide fits its 1280×720 frame with code at
 # 20 px or more, and that every slide has presenter notes; tools/check-numbers
 # proves the figures quoted from make bench are bench/results.md's. These tests
-# run those checks, prove each can fail, and hold the talk to its shape.
+# run those checks, prove each can fail, and hold the talk to its shape. tools/cut
+# writes the three decks slides.md holds: the 20- and 40-minute talks and the
+# workshop; the tests below hold each to its slot.
 
 load helpers
 
@@ -246,35 +248,153 @@ render() {
 	[[ $output == *'"121,884" is not in bench/results.md'* ]]
 }
 
-@test "make slides renders slides.html with every slide" {
+@test "make slides renders the three decks, each with its slides and none of the markers" {
 	[ -f "$KIT_ROOT/node_modules/@marp-team/marp-cli/marp-cli.js" ] ||
 		skip "node_modules is missing: run npm ci"
-	local out=$BATS_TEST_TMPDIR/out
+	local out=$BATS_TEST_TMPDIR/out cut
 	CHROME_PATH=/nonexistent run "$KIT_ROOT/tools/slides" "$out"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ $output == *"no PDF: no Chromium at /nonexistent"* ]]
-	[ "$(grep -o '<section[ >]' "$out/slides.html" | wc -l)" -eq "$(slide_titles "$SLIDES" | wc -l)" ]
-	# The excerpt markers are not on any slide.
-	run grep -c 'excerpt=' "$out/slides.html"
-	[ "$output" = 0 ]
+	for cut in talk-20 talk-40 workshop; do
+		"$KIT_ROOT/tools/cut" "$cut" >"$BATS_TEST_TMPDIR/$cut.md"
+		[ "$(grep -o '<section[ >]' "$out/$cut.html" | wc -l)" -eq "$(slide_titles "$BATS_TEST_TMPDIR/$cut.md" | wc -l)" ]
+		# Neither the excerpt markers nor the cut markers are on any slide or note.
+		run grep -c -e 'excerpt=' -e 'cuts:' "$out/$cut.html"
+		[ "$output" = 0 ]
+	done
 }
 
-@test "WORKSHOP.md times every slide of the talk, 40 minutes in all, and the workshop to 3 hours" {
-	local plan=$KIT_ROOT/WORKSHOP.md
-	# The talk's table: | N | title | m:ss | at |, one row per slide, in order.
-	run bash -c "$(declare -f slide_titles); paste -d '\t' \
-		<(slide_titles '$SLIDES' | sed 's/^#* //') \
-		<(awk -F' [|] ' '/^[|] [0-9]+ [|] / { print \$2 }' '$plan' | sed 's/\\\\|/|/g') |
-		awk -F'\t' '\$1 != \$2 { print NR \": slide \\\"\" \$1 \"\\\", plan \\\"\" \$2 \"\\\"\" }'"
+# cut_stats CUT — "SLIDES DEMOS WORDS" of a cut: its slides, its live demos
+# (note lines `Run: ...`, not `Run: nothing`) and the words of its spoken notes
+# (the `Say:` and `Notice:` lines).
+cut_stats() {
+	"$KIT_ROOT/tools/cut" "$1" | awk '
+		NR == 1 && $0 == "---" { front = 1; next }
+		front { if ($0 == "---") front = 0; next }
+		/^```/ { code = !code; next }
+		code { next }
+		$0 == "---" { slides++; next }
+		/^(Say|Notice): / { words += split($0, w, /[ \t]+/) - 1 }
+		/^Run: / && !/^Run: nothing/ { demos++ }
+		END { print slides + 1, demos + 0, words + 0 }'
+}
+
+@test "each talk cut fits its slot: slides, live demos and spoken words within its limits" {
+	local slides demos words
+	read -r slides demos words < <(cut_stats talk-20)
+	echo "talk-20: $slides slides, $demos demos, $words words"
+	[ "$slides" -le 28 ]
+	[ "$demos" -ge 1 ]
+	[ "$demos" -le 2 ]
+	[ "$words" -le 1700 ]
+	read -r slides demos words < <(cut_stats talk-40)
+	echo "talk-40: $slides slides, $demos demos, $words words"
+	[ "$slides" -le 50 ]
+	[ "$demos" -ge 3 ]
+	[ "$demos" -le 4 ]
+	[ "$words" -le 3600 ]
+	# The workshop is every slide but the talks' own (their short dividers).
+	read -r slides demos words < <(cut_stats workshop)
+	echo "workshop: $slides slides, $demos demos, $words words"
+	[ "$slides" -eq $(($(slide_titles "$SLIDES" | wc -l) - $(grep -c '^<!-- cuts: talk-40 -->$' "$SLIDES"))) ]
+}
+
+@test "every cut keeps the talk's shape" {
+	local cut missing title
+	for cut in talk-20 talk-40 workshop; do
+		"$KIT_ROOT/tools/cut" "$cut" >"$BATS_TEST_TMPDIR/$cut.md"
+		missing=
+		for title in 'Three questions' '01: a thread for every connection' \
+			'The other way: ask the kernel what is ready' '02: the loop' "What can't be polled" \
+			'Hand it to a few threads' '05: how do you wake a sleeping loop?' \
+			'The least a handler can do' '07: child processes' '08: two ways to ask DNS' \
+			'Answer 1: ' 'Answer 2: ' 'Answer 3: ' 'Credits, and the way on'; do
+			slide_titles "$BATS_TEST_TMPDIR/$cut.md" | grep -qF "$title" || missing="$missing [$title]"
+		done
+		echo "$cut: missing:${missing:- none}"
+		[ -z "$missing" ]
+	done
+}
+
+@test "the cuts carry no marker, their code slides at most 12 lines in the talks, their dividers no workshop lines" {
+	local cut
+	for cut in talk-20 talk-40 workshop; do
+		"$KIT_ROOT/tools/cut" "$cut" >"$BATS_TEST_TMPDIR/$cut.md"
+		run grep -n -E '^<!-- cuts:|^[A-Z][a-z]+ \([a-z0-9 -]+\): ' "$BATS_TEST_TMPDIR/$cut.md"
+		echo "$cut: $output"
+		[ -z "$output" ]
+	done
+	for cut in talk-20 talk-40; do
+		run awk '
+			$0 == "---" && !code { slide++; divider = 0; lines = 0; next }
+			/^```/ { code = !code; next }
+			code { if (++lines == 13) print "slide " slide ": a code block over 12 lines"; next }
+			/_class: divider/ { divider = 1 }
+			divider && /^\*\*(Read|Exercise|Workshop slot):/ { print "slide " slide ": " $0 }
+		' "$BATS_TEST_TMPDIR/$cut.md"
+		echo "$cut: $output"
+		[ -z "$output" ]
+	done
+}
+
+@test "every live demo runs from the kit root on ports 9001-9009, and says what it shows" {
+	run awk '
+		prev_run && !/^Shows( \([a-z0-9 -]+\))?: ./ { print NR ": a Run: line without its Shows: line" }
+		{ prev_run = 0 }
+		/^Run( \([a-z0-9 -]+\))?: / && !/^Run: nothing/ {
+			prev_run = 1
+			if (index($0, "../") || / `cd /) print NR ": not from the kit root: " $0
+			line = $0
+			while (match(line, /(-p|--port|127\.0\.0\.1:) ?[0-9]+/)) {
+				port = substr(line, RSTART, RLENGTH); sub(/.*[^0-9]/, "", port)
+				if (port < 9001 || port > 9009) print NR ": port " port ": " $0
+				line = substr(line, RSTART + RLENGTH)
+			}
+			if (!index($0, "`")) print NR ": no command: " $0
+		}' "$SLIDES"
 	echo "$output"
-	[ -z "$output" ] || { echo "WORKSHOP.md is stale: run tools/time-plan --write"; false; }
-	run awk -F' [|] ' '/^[|] [0-9]+ [|] / { split($3, t, ":"); s += t[1] * 60 + t[2]; last = $4 }
-		END { printf "%d %s\n", s, last }' "$plan"
-	echo "talk: $output"
-	[ "$output" = "2400 40:00 |" ]
-	# The workshop's table: its rows' minutes add up to three hours.
-	run awk -F' [|] ' '/^[|] [0-9]:[0-9][0-9] [|] [0-9]+ min/ { s += $2 + 0 } END { print s }' "$plan"
-	echo "workshop: $output minutes"
-	[ "$output" = 180 ]
+	[ -z "$output" ]
+}
+
+@test "tools/cut refuses an unknown cut, and a marker that names one" {
+	run "$KIT_ROOT/tools/cut" talk-30
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[[ $output == *"no such cut: 'talk-30'"* ]]
+	run "$KIT_ROOT/tools/cut"
+	[ "$status" -eq 2 ]
+	local copy=$BATS_TEST_TMPDIR/slides.md
+	cp "$SLIDES" "$copy"
+	sed -i '0,/^<!-- cuts: talk-20 talk-40 workshop -->$/s//<!-- cuts: talk-20 talk-30 -->/' "$copy"
+	run "$KIT_ROOT/tools/cut" workshop "$copy"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *'slides.md:'*'no such cut: "talk-30"'* ]]
+	# A note line for a cut that does not exist.
+	cp "$SLIDES" "$copy"
+	sed -i '0,/^Say: /s//Say (talk-60): /' "$copy"
+	run "$KIT_ROOT/tools/cut" talk-20 "$copy"
+	[ "$status" -eq 1 ]
+	[[ $output == *'no such cut: "talk-60"'* ]]
+}
+
+@test "tools/cut keeps a slide in the cuts its marker names, and a note line in the cuts its label names" {
+	local dir=$BATS_TEST_TMPDIR
+	printf '%s\n' '---' 'marp: true' 'title: T' '---' '' '## everywhere' '' \
+		'<!-- cuts: talk-20 talk-40 workshop -->' '' '<!--' 'Say: all.' 'Say (workshop): long.' \
+		'Notice (talk-20 talk-40): short.' '-->' '' '---' '' '## workshop only' '' \
+		'<!--' 'Say: w.' '-->' '' '---' '' '<!-- cuts: talk-40 -->' '' '## talk-40 only' '' \
+		'```' '---' '```' >"$dir/s.md"
+	run "$KIT_ROOT/tools/cut" talk-20 "$dir/s.md"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *'title: T (the 20-minute talk)'* ]]
+	[[ $output == *'## everywhere'*'Say: all.'*'Notice: short.'* ]]
+	[[ $output != *long.* && $output != *'workshop only'* && $output != *'talk-40 only'* ]]
+	run "$KIT_ROOT/tools/cut" talk-40 "$dir/s.md"
+	[[ $output == *'## everywhere'*'## talk-40 only'*'```'*'---'*'```'* ]]
+	run "$KIT_ROOT/tools/cut" workshop "$dir/s.md"
+	[[ $output == *'Say: long.'*'## workshop only'* ]]
+	[[ $output != *short.* && $output != *'talk-40 only'* ]]
 }
