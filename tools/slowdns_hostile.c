@@ -9,10 +9,12 @@
  *                        (10.9.0.1). A resolver that looks each link up among
  *                        all the answers, reading each name from the packet,
  *                        does links x records x labels of work.
- *   --answer-flood NAME  a chain of 900 CNAMEs from NAME, listed last first,
+ *   --answer-flood NAME  a chain of 880 CNAMEs from NAME, listed last first,
  *                        and every other record an A record of one of its
- *                        links (owners long names, as above): many answers
- *                        times many CNAMEs, a few addresses repeated.
+ *                        links, a few addresses repeated: many answers times
+ *                        many CNAMEs. Every name is long, as above, and a
+ *                        pointer chain: reading one takes the 16 jumps a
+ *                        resolver allows (MAX_JUMPS in 08-dns/dns_name.h).
  *
  * Over UDP both are too big and come back truncated (unless --fault udp-big),
  * so a client asks again over TCP and gets all of it.
@@ -30,8 +32,9 @@
 
 enum {
 	BIG_LABELS = 125,       /* one-byte labels: 251 bytes with the root */
-	FLOOD_LINKS = 900,     /* every owner within reach of a pointer */
-	TYPE_A = 1, TYPE_CNAME = 5, CLASS_IN = 1, TTL = 60,
+	FLOOD_LINKS = 880,      /* every owner within reach of a pointer */
+	LADDER = 15,            /* pieces: a pointer to a link's owner, 16 jumps */
+	TYPE_A = 1, TYPE_CNAME = 5, TYPE_NULL = 10, CLASS_IN = 1, CLASS_CH = 3, TTL = 60,
 	RR_FIXED = 10,          /* type, class, TTL, RDLENGTH */
 };
 
@@ -80,17 +83,51 @@ static void put_fixed(struct message *m, unsigned type, unsigned rdlength)
 }
 
 /*
+ * The long name as a ladder of LADDER pieces, each the owner of a record a
+ * resolver skips (class CH, type NULL, no data): the first piece's labels end in
+ * the root, every later one's in a pointer to the piece before. A name that
+ * points to the top piece takes LADDER - 1 jumps more to be read. Returns
+ * the top piece's offset; *RECORDS counts the records.
+ */
+static size_t put_ladder(struct message *m, int *records)
+{
+	size_t piece = 0;
+	for (int k = 0; k < LADDER; k++) {
+		size_t at = m->len;
+		for (int i = k * BIG_LABELS / LADDER; i < (k + 1) * BIG_LABELS / LADDER; i++)
+			put(m, "\1y", 2);
+		if (k == 0)
+			put(m, "", 1);
+		else
+			put_pointer(m, piece);
+		piece = at;
+		put16(m, TYPE_NULL);
+		put16(m, CLASS_CH);
+		put16(m, 0);
+		put16(m, TTL);
+		put16(m, 0);
+		++*records;
+	}
+	return piece;
+}
+
+/*
  * The first record: link LAST's A record, its owner written in full (the
- * label, then the 251-byte name every later owner points to). Sets *BIG_AT.
+ * label, then the 251-byte name every later owner points to), unless
+ * *BIG_AT is that name already (a ladder). Sets *BIG_AT.
  */
 static void put_first(struct message *m, unsigned last, size_t *big_at,
                       unsigned long addr)
 {
 	put_link_label(m, last);
-	*big_at = m->len;
-	for (int i = 0; i < BIG_LABELS; i++)
-		put(m, "\1x", 2);
-	put(m, "", 1);
+	if (*big_at != 0) {
+		put_pointer(m, *big_at);
+	} else {
+		*big_at = m->len;
+		for (int i = 0; i < BIG_LABELS; i++)
+			put(m, "\1x", 2);
+		put(m, "", 1);
+	}
 	put_fixed(m, TYPE_A, 4);
 	unsigned char a[4] = { (unsigned char)(addr >> 24), (unsigned char)(addr >> 16),
 			       (unsigned char)(addr >> 8), (unsigned char)addr };
@@ -126,7 +163,7 @@ static void put_cname(struct message *m, unsigned k, size_t next_at, size_t big_
 
 static int put_maze(struct message *m)
 {
-	size_t big_at, owner_at = m->len, next_at;
+	size_t big_at = 0, owner_at = m->len;
 	/* As many links as a TCP message holds, 17 or 20 bytes each: a UDP
 	 * reply overflows, and goes out with TC. */
 	size_t first = 3 + 2 * BIG_LABELS + 1 + RR_FIXED + 4, near = 0x4000 - m->len - first;
@@ -135,7 +172,7 @@ static int put_maze(struct message *m)
 	put_first(m, links, &big_at, 0x0A090001);
 	int count = 1;
 	for (unsigned k = links; k-- > 0 && !m->overflow;) {
-		next_at = owner_at;
+		size_t next_at = owner_at;
 		owner_at = put_owner(m, k, big_at);
 		put_cname(m, k, next_at, big_at);
 		count++;
@@ -145,13 +182,13 @@ static int put_maze(struct message *m)
 
 static int put_flood(struct message *m)
 {
-	size_t big_at, owner_at = m->len, next_at;
 	size_t owners[FLOOD_LINKS + 1];
+	int count = 1;
+	size_t big_at = put_ladder(m, &count), owner_at = m->len;
 	put_first(m, FLOOD_LINKS, &big_at, 0x0A0A0000);
 	owners[FLOOD_LINKS] = owner_at;
-	int count = 1;
 	for (unsigned k = FLOOD_LINKS; k-- > 0;) {
-		next_at = owner_at;
+		size_t next_at = owner_at;
 		owner_at = owners[k] = put_owner(m, k, big_at);
 		put_cname(m, k, next_at, big_at);
 		count++;
