@@ -159,7 +159,7 @@ int tcp_poll_set(struct pollfd *pfds, int *slots, int n, long long *next)
 			*next = c->due_ms;
 		slots[n] = i;
 		/* A client waiting for its reply is not read: one query at a time. */
-		short events = sending ? POLLOUT : c->due_ms > 0 ? 0 : POLLIN;
+		short events = (short)(sending ? POLLOUT : c->due_ms > 0 ? 0 : POLLIN);
 		pfds[n++] = (struct pollfd){ .fd = c->fd, .events = events };
 	}
 	return n;
