@@ -24,7 +24,7 @@
  *     O(R log R); each link of the chain is a binary search, O(log R), and
  *     the addresses are made unique by a sort, O(A log A).
  * Nothing costs links x records. A 64 KiB maze of 3,404 links takes a few
- * milliseconds (bench/dns-parse); looking each link up among all the
+ * milliseconds (bench/dns-hostile); looking each link up among all the
  * answers took 20 s. The index lives in static arrays sized for the largest
  * message: the parser is for one thread (the loop's) and allocates nothing.
  */
