@@ -192,10 +192,13 @@ static void resolve_done(struct resolve *r, const char *error,
 	} else {
 		struct reply line;
 		reply_start(&line, "resolve", resolve_name(r));
+		/* Each address is there once already (dns_wire.c): no search,
+		 * which would cost addresses x line length for thousands. */
 		for (size_t i = 0; i < count; i++) {
 			char addr[INET_ADDRSTRLEN];
 			inet_ntop(AF_INET, &addrs[i], addr, sizeof addr);
-			reply_add_addr(&line, addr);
+			reply_add(&line, " ");
+			reply_add(&line, addr);
 		}
 		reply_send(c, &line, "resolve", resolve_name(r));
 	}
@@ -211,7 +214,7 @@ void command_resolve(struct conn *c, const char *host)
 	c->resolve = resolve_start(&loop, &dns_config, host, resolve_done, c);
 	if (c->resolve == NULL) {
 		conn_reply(c, "error: resolve %s: %s", host,
-			   errno == EINVAL ? "not a valid hostname" : strerror(errno));
+			   errno == EINVAL ? "not a valid hostname" : resolve_why(errno));
 		return;
 	}
 	conn_busy(c);

@@ -38,7 +38,14 @@
 
 /* ---- constants ---------------------------------------------------------- */
 
-enum { MAX_QUERY = 512 };
+enum {
+	MAX_QUERY = 512,
+	/* recv() calls in one callback, as libuv's uv__read() has: a server that
+	 * streams forever gets its turn and no more, so the query's timer, on
+	 * the same loop, still fires ("Prevent loop starvation"). The fd stays
+	 * readable; epoll, level-triggered, brings us back next tick. */
+	MAX_READS = 32,
+};
 
 /* ---- types -------------------------------------------------------------- */
 
@@ -121,10 +128,11 @@ static int send_some(struct dns_tcp *t)
 	return 0;
 }
 
-/* Reads until the socket is empty, handing each whole message to the caller. */
+/* Reads until the socket is empty, or MAX_READS times, handing each whole
+ * message to the caller. */
 static void read_some(struct dns_tcp *t)
 {
-	while (t->cb != NULL) {
+	for (int reads = 0; t->cb != NULL && reads < MAX_READS;) {
 		size_t want = dns_tcp_want(t->in, t->in_have);
 		if (t->in_have >= DNS_TCP_PREFIX && t->in_have == want) {
 			t->in_have = 0;
@@ -132,6 +140,7 @@ static void read_some(struct dns_tcp *t)
 			continue;       /* the caller may have closed us, or want more */
 		}
 		ssize_t n = recv(t->io.fd, t->in + t->in_have, want - t->in_have, 0);
+		reads++;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)

@@ -11,6 +11,7 @@
 #define DNS_WIRE_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,22 +42,27 @@ int dns_build_query(unsigned char *buf, size_t cap, uint16_t id,
 					const char *name);
 
 /*
- * Parses MSG (LEN bytes) as the reply to the A query (ID, NAME).
+ * Parses MSG (LEN bytes) as the reply to the A query (ID, NAME), received
+ * over TCP if TCP is true, else in a UDP datagram.
  *
  * Returns DNS_NOT_OURS unless the id, QR bit, opcode and question (NAME in
  * any case, type A, class IN) all match: that is how stray and spoofed
- * datagrams are told apart. Then TC gives DNS_TRUNCATED; rcodes 1 to 5
+ * datagrams are told apart. Then TC gives DNS_TRUNCATED over UDP (over TCP
+ * the answer is taken, TC or not, as c-ares does); rcodes 1 to 5
  * give DNS_FORMERR, DNS_SERVFAIL, DNS_NXDOMAIN, DNS_NOTIMP and DNS_REFUSED;
- * any other non-zero rcode, a malformed answer record, or a CNAME chain that
- * loops (more links than the answer has records) gives DNS_BAD_RESPONSE.
+ * any other non-zero rcode, a malformed answer record, a CNAME chain that
+ * loops, or two owner names whose hashes collide gives DNS_BAD_RESPONSE.
  *
  * An empty answer section is DNS_NODATA, as c-ares has it (ENODATA).
  * On DNS_OK, stores in ADDRS up to MAX distinct addresses (network byte
  * order) of the A records owned by NAME or by a name NAME leads to through
  * CNAMEs, link by link and in answer order, and sets *COUNT, which may be 0.
  * MAX = dns_max_addrs(LEN) always has room for every one of them.
+ *
+ * Its cost is O(R log R) for R records, whatever the input (dns_wire.c
+ * says why). It is not reentrant: one thread (the loop's) calls it.
  */
-enum dns_status dns_parse_reply(const unsigned char *msg, size_t len,
+enum dns_status dns_parse_reply(const unsigned char *msg, size_t len, bool tcp,
 								uint16_t id, const char *name,
 								struct in_addr *addrs, size_t max,
 								size_t *count);

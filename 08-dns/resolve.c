@@ -47,8 +47,15 @@
 
 enum {
 	MAX_QUERY = 512,        /* a UDP DNS message, without EDNS */
-	MAX_REPLY = 4096,       /* room for a bigger (broken) reply, to reject it */
+	/* Room for any datagram, as c-ares has: a server may send more than 512
+	 * bytes without being asked (EDNS), and a datagram cut short would be
+	 * misread. MSG_TRUNC says if one was longer all the same. */
+	MAX_REPLY = 65535,
 	MAX_NAME = 255,
+	/* Datagrams read in one callback, as libuv's uv__udp_recvmsg() does:
+	 * a server that never stops sending gets its turn, then the loop's
+	 * other fds and timers get theirs ("Prevent loop starvation"). */
+	MAX_READS = 32,
 };
 
 /* ---- types -------------------------------------------------------------- */
@@ -71,6 +78,19 @@ struct resolve {
 };
 
 /* ---- helpers ------------------------------------------------------------ */
+
+const char *resolve_why(int err)
+{
+	switch (err) {
+	case ECONNREFUSED: return "connection refused";
+	case ECONNRESET: case EPIPE: case ECONNABORTED: return "connection reset";
+	case ETIMEDOUT: return "timeout";
+	case ENETUNREACH: case EHOSTUNREACH: case ENETDOWN: case EHOSTDOWN:
+	case EADDRNOTAVAIL: return "network unreachable";
+	case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM: return "out of resources";
+	default: return "network error";
+	}
+}
 
 static unsigned inflight;
 
@@ -171,7 +191,7 @@ static const char *send_try(struct resolve *r)
 		if (n == r->query_len)
 			return NULL;
 	}
-	return errno == ECONNREFUSED ? "connection refused" : strerror(errno);
+	return resolve_why(errno);
 }
 
 /* This try failed with ERROR: try again if tries are left, else answer ERROR. */
@@ -209,16 +229,13 @@ static void on_message(struct resolve *r, const unsigned char *msg, size_t len)
 		finish(r, "out of memory", NULL, 0);
 		return;
 	}
-	enum dns_status st = dns_parse_reply(msg, len, r->id, r->name, addrs, max, &count);
+	enum dns_status st = dns_parse_reply(msg, len, r->over_tcp, r->id, r->name,
+					     addrs, max, &count);
 	switch (st) {
 	case DNS_NOT_OURS:
 		trace(r, "ignored a message that is not our answer");
 		break;          /* stray, late or spoofed: keep waiting */
-	case DNS_TRUNCATED:
-		if (r->over_tcp) {
-			finish(r, dns_status_str(st), NULL, 0);
-			break;
-		}
+	case DNS_TRUNCATED:     /* only over UDP: over TCP the answer is taken */
 		to_tcp(r);
 		break;
 	case DNS_SERVFAIL:
@@ -243,14 +260,17 @@ static void on_readable(struct io *w, uint32_t events)
 	static unsigned char reply[MAX_REPLY];
 	(void)events;
 
-	while (r->cb != NULL && !r->over_tcp) {
-		ssize_t n = recv(w->fd, reply, sizeof reply, 0);
+	for (int reads = 0; reads < MAX_READS && r->cb != NULL && !r->over_tcp; reads++) {
+		/* MSG_TRUNC: the datagram's whole length, even past the buffer */
+		ssize_t n = recv(w->fd, reply, sizeof reply, MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EINTR)
 				return;         /* wait for the next datagram */
-			retry(r, errno == ECONNREFUSED ? "connection refused" : strerror(errno));
+			retry(r, resolve_why(errno));
 			return;
 		}
+		if ((size_t)n > sizeof reply)
+			continue;       /* cut short: not a message we can read */
 		on_message(r, reply, (size_t)n);
 	}
 }
@@ -263,8 +283,7 @@ static void on_tcp(struct dns_tcp *t, int err, const unsigned char *msg, size_t 
 		return;
 	}
 	close_tcp(r);
-	retry(r, err == ECONNREFUSED ? "connection refused"
-	      : err == DNS_TCP_EOF ? "connection closed" : strerror(err));
+	retry(r, err == DNS_TCP_EOF ? "connection closed" : resolve_why(err));
 }
 
 static void on_timeout(struct timer *t)

@@ -19,9 +19,11 @@ struct resolve_config {
 };
 
 struct resolve;
-/* ERROR is NULL on success, otherwise "NXDOMAIN", "SERVFAIL", "REFUSED",
- * "FORMERR", "NOTIMP", "no A records", "timeout", "connection refused",
- * "connection closed", "bad response"...; ADDRS holds COUNT addresses, each
+/* ERROR is NULL on success, otherwise one of the closed list of PROTOCOL.md:
+ * "NXDOMAIN", "SERVFAIL", "REFUSED", "FORMERR", "NOTIMP", "no A records",
+ * "timeout", "connection refused", "connection reset", "connection closed",
+ * "network unreachable", "out of resources", "network error", "bad response",
+ * "out of memory"; ADDRS holds COUNT addresses, each
  * once, in answer order. COUNT may be 0: an answer that holds a CNAME but no
  * A record is a success with no address, as in c-ares (dns.resolve4: []). */
 typedef void (*resolve_cb)(struct resolve *r, const char *error,
@@ -36,6 +38,9 @@ void *resolve_data(const struct resolve *r);
 const char *resolve_name(const struct resolve *r);
 /* The caller lost interest (its client left): CB will not run. */
 void resolve_cancel(struct resolve *r);
+/* The WHY an errno value ERR gives in a reply: a name from the closed list
+ * above, never the system's own words, which vary with the libc and locale. */
+const char *resolve_why(int err);
 /* Queries in flight now. */
 unsigned resolve_inflight(void);
 

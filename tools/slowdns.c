@@ -17,11 +17,12 @@
  * where the same answer comes whole, after its 2-byte length.
  *
  * This file has the options, the UDP side and the loop; slowdns_msg.c reads
- * queries and builds replies, slowdns_tcp.c serves TCP clients.
+ * queries and builds replies, slowdns_tcp.c serves TCP clients, and
+ * slowdns_hostile.c builds the answers of --answer-maze and --answer-flood.
  *
  * Usage: slowdns [-p PORT] [--host ADDR] [--delay MS] [-v]
  *                [--answer NAME=ADDR[*N]]... [--answer NAME=@TARGET]...
- *                [--fault FAULT]...
+ *                [--answer-maze NAME] [--answer-flood NAME] [--fault FAULT]...
  * Repeat a NAME for several A records, or give ADDR*N: N records, ADDR and
  * the addresses after it. NAME=@TARGET makes NAME a CNAME. -p 0 (the
  * default) picks a free port, printed as "listening on HOST:PORT".
@@ -37,6 +38,10 @@
  *   tcp-short    TCP: a length 100 bytes larger than what follows, then close
  *   tcp-bytes    TCP: the reply in 1-byte segments
  *   tcp-wrong-id TCP replies only carry another id
+ *   tcp-endless  TCP: the reply with another id, again and again, forever
+ *   tcp-tc       TCP replies have TC set, and the whole answer
+ *   tcp-reset    TCP: a query is answered with a reset (RST)
+ *   udp-big      UDP replies up to 8192 bytes before TC (no EDNS needed)
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -63,7 +68,7 @@ struct reply {
 	long long arrived_ms, due_ms;
 	struct sockaddr_in peer;
 	struct message msg;
-	unsigned char data[MAX_MSG];        /* msg's bytes */
+	unsigned char data[MAX_UDP_BIG];    /* msg's bytes */
 	char what[MAX_TEXT_NAME + 128];     /* what the -v log says about it */
 };
 
@@ -96,10 +101,10 @@ static _Noreturn void usage(FILE *out)
 {
 	fputs("usage: slowdns [-p PORT] [--host ADDR] [--delay MS] [-v]\n"
 	      "               [--answer NAME=ADDR[*N]]... [--answer NAME=@TARGET]...\n"
-	      "               [--fault FAULT]...\n"
+	      "               [--answer-maze NAME] [--answer-flood NAME] [--fault FAULT]...\n"
 	      "faults: nxdomain servfail refused formerr notimp truncate garbage\n"
 	      "        wrong-id drop tcp-refuse tcp-drop tcp-cut tcp-short tcp-bytes\n"
-	      "        tcp-wrong-id\n", out);
+	      "        tcp-wrong-id tcp-endless tcp-tc tcp-reset udp-big\n", out);
 	exit(out == stdout ? 0 : 2);
 }
 
@@ -174,11 +179,11 @@ static void receive_queries(int fd, const struct config *cfg)
 			continue;
 		}
 		struct reply *r = &queue[(queue_head + queue_len++) % MAX_PENDING];
-		memset(r, 0, sizeof *r);
 		r->arrived_ms = now_ms();
 		r->due_ms = r->arrived_ms + cfg->delay_ms;
 		r->peer = peer;
-		r->msg = (struct message){ .buf = r->data, .cap = sizeof r->data };
+		r->msg = (struct message){ .buf = r->data,
+			.cap = has(cfg, FAULT_UDP_BIG) ? sizeof r->data : MAX_MSG };
 		build_reply(cfg, buf, &q, &r->msg, false, r->what, sizeof r->what);
 	}
 }
@@ -293,6 +298,8 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 		{ "delay", required_argument, NULL, 'd' },
 		{ "answer", required_argument, NULL, 'a' },
 		{ "fault", required_argument, NULL, 'f' },
+		{ "answer-maze", required_argument, NULL, 'm' },
+		{ "answer-flood", required_argument, NULL, 'F' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -312,6 +319,11 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			break;
 		case 'd': cfg->delay_ms = parse_number(optarg, 3600 * 1000); break;
 		case 'a': add_answer(cfg, optarg); break;
+		case 'm':
+		case 'F':
+			if (normalize_name(optarg, c == 'm' ? cfg->maze : cfg->flood) != 0)
+				bad_usage("bad --answer-%s '%s'", c == 'm' ? "maze" : "flood", optarg);
+			break;
 		case 'f':
 			while (f < FAULT_COUNT && strcmp(optarg, fault_names[f]) != 0)
 				f++;

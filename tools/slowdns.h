@@ -14,6 +14,7 @@
 
 enum {
 	MAX_MSG = 512,          /* the classic UDP limit: we don't speak EDNS */
+	MAX_UDP_BIG = 8192,     /* --fault udp-big: UDP replies up to this size */
 	MAX_TCP_MSG = 65535,    /* what a 2-byte length can say */
 	MAX_TEXT_NAME = 253,    /* longest dotted name, without the final dot */
 	MAX_RECORDS = 4096,     /* records from --answer options */
@@ -24,7 +25,8 @@ enum {
 enum fault { FAULT_NXDOMAIN, FAULT_SERVFAIL, FAULT_REFUSED, FAULT_FORMERR,
              FAULT_NOTIMP, FAULT_TRUNCATE, FAULT_GARBAGE, FAULT_WRONG_ID,
              FAULT_DROP, FAULT_TCP_REFUSE, FAULT_TCP_DROP, FAULT_TCP_CUT,
-             FAULT_TCP_SHORT, FAULT_TCP_BYTES, FAULT_TCP_WRONG_ID, FAULT_COUNT };
+             FAULT_TCP_SHORT, FAULT_TCP_BYTES, FAULT_TCP_WRONG_ID, FAULT_TCP_ENDLESS,
+             FAULT_TCP_TC, FAULT_TCP_RESET, FAULT_UDP_BIG, FAULT_COUNT };
 
 /* The --fault names, in enum fault order. */
 extern const char *const fault_names[FAULT_COUNT];
@@ -38,6 +40,8 @@ struct record {                         /* one --answer option */
 struct config {
 	struct record records[MAX_RECORDS];
 	int nrecords;
+	char maze[MAX_TEXT_NAME + 1];       /* --answer-maze NAME */
+	char flood[MAX_TEXT_NAME + 1];      /* --answer-flood NAME */
 	struct sockaddr_in addr;
 	long delay_ms;
 	unsigned faults;                    /* 1 << enum fault, for each given */
@@ -79,6 +83,14 @@ int parse_query(const unsigned char *buf, size_t len, struct query *q);
 void build_reply(const struct config *cfg, const unsigned char *query,
 				 const struct query *q, struct message *m, bool tcp,
 				 char *what, size_t size);
+
+/*
+ * Appends the hostile answer section (slowdns_hostile.c) if Q asks for the
+ * name of --answer-maze or --answer-flood, and says what it is in RESULT
+ * (SIZE bytes). Returns the records, or -1 for any other name.
+ */
+int put_hostile(const struct config *cfg, struct message *m, const struct query *q,
+                char *result, size_t size);
 
 /* TCP: accepts a client of the listening socket LFD. */
 void tcp_accept(int lfd);

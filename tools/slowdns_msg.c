@@ -32,7 +32,8 @@ enum {
 const char *const fault_names[FAULT_COUNT] = {
 	"nxdomain", "servfail", "refused", "formerr", "notimp", "truncate",
 	"garbage", "wrong-id", "drop", "tcp-refuse", "tcp-drop", "tcp-cut",
-	"tcp-short", "tcp-bytes", "tcp-wrong-id",
+	"tcp-short", "tcp-bytes", "tcp-wrong-id", "tcp-endless", "tcp-tc",
+	"tcp-reset", "udp-big",
 };
 
 /* The rcode each of the first five faults answers with. */
@@ -203,7 +204,7 @@ static unsigned fault_rcode(const struct config *cfg, char *result, size_t size)
 /*
  * Builds the reply to query Q (raw bytes QUERY) into M, and its log line
  * into WHAT (SIZE bytes). Over UDP (TCP false) an answer that does not fit
- * in M's 512 bytes is replaced by an empty one with TC set.
+ * in M's cap (512 bytes, unless udp-big) is replaced by an empty one with TC.
  */
 void build_reply(const struct config *cfg, const unsigned char *query,
 						const struct query *q, struct message *m, bool tcp,
@@ -213,7 +214,8 @@ void build_reply(const struct config *cfg, const unsigned char *query,
 		(unsigned char)(q->id >> 8), (unsigned char)q->id, 0, 0, 0, 1,
 	};
 	bool known = find_record(cfg, q->name, false) ||
-	             find_record(cfg, q->name, true);
+	             find_record(cfg, q->name, true) ||
+	             strcmp(q->name, cfg->maze) == 0 || strcmp(q->name, cfg->flood) == 0;
 	unsigned flags = FLAG_QR | FLAG_AA | FLAG_RA | (q->flags & FLAG_RD);
 	unsigned rcode;
 	int answers = 0;
@@ -232,21 +234,28 @@ void build_reply(const struct config *cfg, const unsigned char *query,
 		flags |= RCODE_NXDOMAIN;
 		strcpy(result, "NXDOMAIN");
 	} else if (q->qclass == CLASS_IN) {
-		answers = put_answers(cfg, m, q->name, q->qtype);
+		if (q->qtype != TYPE_A ||
+		    (answers = put_hostile(cfg, m, q, result, sizeof result)) < 0)
+			answers = put_answers(cfg, m, q->name, q->qtype);
 		if (m->overflow) {              /* too big for UDP: say so */
 			m->len = q->question_end;
 			m->overflow = false;
 			answers = 0;
 			flags |= FLAG_TC;
 			strcpy(result, "truncated (too big)");
-		} else if (answers > 0) {
+		} else if (answers > 0 && strcmp(result, "NODATA") == 0) {
 			snprintf(result, sizeof result, "%d answer%s", answers,
 			         answers == 1 ? "" : "s");
 		}
 	}
+	if (tcp && has(cfg, FAULT_TCP_TC)) {
+		flags |= FLAG_TC;       /* and the whole answer all the same */
+		strcat(result, ", TC set");
+	}
 	set_u16(m, 2, flags);
 	set_u16(m, 6, (unsigned)answers);
-	if (has(cfg, FAULT_WRONG_ID) || (tcp && has(cfg, FAULT_TCP_WRONG_ID))) {
+	if (has(cfg, FAULT_WRONG_ID) ||
+	    (tcp && (has(cfg, FAULT_TCP_WRONG_ID) || has(cfg, FAULT_TCP_ENDLESS)))) {
 		set_u16(m, 0, (q->id + 1u) & 0xFFFF);
 		strcat(result, ", wrong id");
 	}

@@ -1,7 +1,9 @@
 /*
  * slowdns_tcp.c - slowdns over TCP: each client sends a query after its
  * 2-byte length, and gets the reply the same way, when it falls due. The
- * tcp-* faults break that framing on purpose, for the client's tests.
+ * tcp-* faults break that framing on purpose, for the client's tests:
+ * tcp-endless sends the reply, with a wrong id, again and again for as long
+ * as the client reads; tcp-reset answers a query with a reset (RST).
  */
 #define _GNU_SOURCE
 #ifndef __linux__
@@ -29,6 +31,7 @@ struct tcp_conn {
 	size_t out_len, out_off;            /* the framed reply, and what is sent */
 	unsigned char out[2 + MAX_TCP_MSG];
 	char what[MAX_TEXT_NAME + 128];
+	bool repeating;                     /* tcp-endless: sent once already */
 };
 
 static struct tcp_conn *tcp_conns[MAX_TCP_CONNS];
@@ -74,6 +77,14 @@ static void tcp_read(int i, const struct config *cfg)
 	c->in_len = 0;
 	if (parse_query(c->in + 2, len, &q) < 0)
 		return;
+	if (has(cfg, FAULT_TCP_RESET)) {
+		struct linger abort_now = { .l_onoff = 1, .l_linger = 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &abort_now, sizeof abort_now);
+		if (cfg->verbose)
+			fprintf(stderr, "slowdns: query tcp id=%u %s -> reset\n", q.id, q.name);
+		tcp_close(i);           /* with linger 0, close() sends RST */
+		return;
+	}
 	if (has(cfg, FAULT_TCP_DROP)) {
 		if (cfg->verbose)
 			fprintf(stderr, "slowdns: query tcp id=%u %s -> dropped\n", q.id, q.name);
@@ -88,6 +99,11 @@ static void tcp_read(int i, const struct config *cfg)
 	c->out_off = 0;
 	if (has(cfg, FAULT_TCP_CUT))
 		c->out_len = 1;
+	/* tcp-endless: as many copies as the buffer holds, so that each send()
+	 * hands the client dozens of messages to read, and it never catches up. */
+	for (size_t one = c->out_len; has(cfg, FAULT_TCP_ENDLESS) &&
+	     c->out_len + one <= sizeof c->out; c->out_len += one)
+		memcpy(c->out + c->out_len, c->out, one);
 	c->arrived_ms = now_ms();
 	c->due_ms = c->arrived_ms + cfg->delay_ms;
 }
@@ -106,6 +122,13 @@ static void tcp_write(int i, const struct config *cfg)
 		return;
 	}
 	c->out_off += (size_t)sent;
+	if (c->out_off == c->out_len && has(cfg, FAULT_TCP_ENDLESS)) {
+		if (cfg->verbose && !c->repeating)
+			fprintf(stderr, "slowdns: query %s, sent again and again\n", c->what);
+		c->repeating = true;
+		c->out_off = 0;         /* the same wrong-id message, once more */
+		return;
+	}
 	if (c->out_off < c->out_len) {
 		if (has(cfg, FAULT_TCP_BYTES))
 			c->due_ms = now_ms() + 1;   /* the next byte a moment later */
@@ -125,15 +148,19 @@ static void tcp_write(int i, const struct config *cfg)
 
 int tcp_poll_set(struct pollfd *pfds, int *slots, int n, long long *next)
 {
+	long long now = now_ms();
 	for (int i = 0; i < MAX_TCP_CONNS; i++) {
 		const struct tcp_conn *c = tcp_conns[i];
 		if (c == NULL)
 			continue;
-		if (c->due_ms > 0 && (*next < 0 || c->due_ms < *next))
+		/* A reply already due waits for room in the socket, not for a time. */
+		bool sending = c->due_ms > 0 && c->due_ms <= now;
+		if (c->due_ms > 0 && !sending && (*next < 0 || c->due_ms < *next))
 			*next = c->due_ms;
 		slots[n] = i;
 		/* A client waiting for its reply is not read: one query at a time. */
-		pfds[n++] = (struct pollfd){ .fd = c->fd, .events = c->due_ms > 0 ? 0 : POLLIN };
+		short events = (short)(sending ? POLLOUT : c->due_ms > 0 ? 0 : POLLIN);
+		pfds[n++] = (struct pollfd){ .fd = c->fd, .events = events };
 	}
 	return n;
 }
