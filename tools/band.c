@@ -32,6 +32,7 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 		 * ("child 4711 echo · 200 ms · exit 0" → "child 4711 echo"). */
 		char fit[256];
 		snprintf(fit, sizeof fit, "%s", label ? label : "");
+		svg_cut(fit);
 		while (fit[0] && svg_text_width(fit, SVG_SMALL) + 10 > px1 - px0) {
 			char *cut = strstr(fit, " · "), *last = NULL;
 			for (; cut; cut = strstr(cut + 1, " · "))

@@ -320,6 +320,7 @@ int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 		snprintf(title, sizeof title, "%s", o->title);
 	else
 		snprintf(title, sizeof title, "%s: a traced run", t->step[0] ? t->step : "trace");
+	svg_cut(title);
 	describe(&p, desc, sizeof desc);
 	svg_begin(f, o->width, height, title, desc);
 	double bottom = p.nlanes ? p.lanes[p.nlanes - 1].y + p.lanes[p.nlanes - 1].h + 8 : TOP;

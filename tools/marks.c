@@ -73,6 +73,7 @@ int mark_loop(struct pic *p, const struct lane *l)
 				outer_end = s->ts + s->dur;
 			pic_duration(d, sizeof d, s->dur);
 			snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
+			svg_cut(label);
 			if (band_mark(bd, a, b, st->fill, st->text, st->cls,
 				      pass == 0 ? trace_str(p->t, s->name) : label, label) < 0)
 				return -1;
@@ -104,6 +105,7 @@ int mark_thread(struct pic *p, const struct lane *l)
 		if (q > 0 && pic_clip(p, s->ts - q, s->ts, &a, &b)) {
 			pic_duration(d, sizeof d, q);
 			snprintf(tip, sizeof tip, "%s queued · %s", trace_str(p->t, s->name), d);
+			svg_cut(tip);
 			if (band_mark(&queue, a, b, kind_style[K_QUEUED].fill, SVG_INK,
 				      kind_style[K_QUEUED].cls, tip, tip) < 0)
 				return -1;
@@ -113,6 +115,7 @@ int mark_thread(struct pic *p, const struct lane *l)
 		const struct kind_style *st = &kind_style[s->kind];
 		pic_duration(d, sizeof d, s->dur);
 		snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
+		svg_cut(label);
 		if (band_mark(&job, a, b, st->fill, st->text, st->cls, label, label) < 0)
 			return -1;
 		/* A job too short to see gets its name beside it, where the lane is
@@ -152,6 +155,7 @@ int mark_spans(struct pic *p, const struct lane *l)
 			snprintf(label, sizeof label, "%s · %s%s%s", trace_str(p->t, s->name), d,
 				 s->outcome ? " · " : s->end < 0 ? " · still running" : "",
 				 trace_str(p->t, s->outcome));
+			svg_cut(label);
 			if (band_mark(&row, a, b, st->fill, st->text, st->cls, label, label) < 0)
 				return -1;
 			/* Its notes (a retry, the TCP fallback) as dots on the bar. */
