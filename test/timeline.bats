@@ -28,6 +28,26 @@ render() {
 	[ -s "$2" ]
 }
 
+# well_formed SVG... — each file is well-formed XML: by tools/svg-check where
+# the kit has it, else by python3's parser; and, needing neither, its bytes are
+# UTF-8 (iconv) with none of the characters XML forbids that UTF-8 allows (C0
+# controls but tab, LF and CR; U+FFFE and U+FFFF).
+well_formed() {
+	local f
+	for f in "$@"; do
+		iconv -f UTF-8 -t UTF-8 "$f" >/dev/null || { echo "$f: not UTF-8"; return 1; }
+		if LC_ALL=C grep -q $'[\x01-\x08\x0b\x0c\x0e-\x1f]\|\xef\xbf[\xbe\xbf]' "$f"; then
+			echo "$f: a character XML forbids"
+			return 1
+		fi
+	done
+	if [ -x "$KIT_ROOT/tools/svg-check" ]; then
+		"$KIT_ROOT/tools/svg-check" "$@"
+	elif command -v python3 >/dev/null; then
+		python3 -c 'import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]' "$@"
+	fi
+}
+
 # trace_of_n_ticks N — a trace of N loop ticks (a poll and one I/O callback
 # each, 105 µs a tick) and N/10 pool jobs on two threads, with their flows.
 trace_of_n_ticks() {
@@ -225,4 +245,46 @@ trace_of_n_ticks() {
 	run "$TIMELINE" "$BATS_TEST_TMPDIR/names.json" -o "$BATS_TEST_TMPDIR/names.svg"
 	[ "$status" -eq 0 ]
 	grep -qF '>io &lt;fd&gt; &quot;7&quot; &amp; café 😀 · 900 ms</text>' "$BATS_TEST_TMPDIR/names.svg"
+}
+
+@test "timeline: whatever the names hold, the SVG is well-formed XML" {
+	local in=$BATS_TEST_TMPDIR/bad.json out=$BATS_TEST_TMPDIR/bad.svg
+	long=$(printf '\u00e9%.0s' {1..200}) euro=$(printf '€%.0s' {1..90})
+	# U+FFFE and U+FFFF, C0 controls, lone surrogates, a name cut by the
+	# reader's buffer inside a character; and a title longer than it may be.
+	cat >"$in" <<-EOF
+	{"traceEvents":[{"ph":"M","name":"thread_name","pid":1,"tid":1,"args":{"name":"loop"}},
+	{"ph":"M","name":"thread_name","pid":1,"tid":2,"args":{"name":"pool\\uffff1"}},
+	{"ph":"X","cat":"io","name":"io \\ufffe\\uffff \\u0001\\u001f\\u0008\\u000b \\ud800 \\udc00x \\ud83d","pid":1,"tid":1,"ts":0,"dur":900000},
+	{"ph":"X","cat":"pool","name":"lookup $long","pid":1,"tid":2,"ts":0,"dur":900000},
+	{"ph":"b","cat":"dns","name":"resolve $euro","pid":1,"tid":1,"ts":0,"id":1},
+	{"ph":"e","cat":"dns","name":"resolve $euro","pid":1,"tid":1,"ts":800000,"id":1,"args":{"answer":"$euro"}},
+	{"ph":"X","cat":"loop","name":"poll wait=forever","pid":1,"tid":1,"ts":900000,"dur":100000}]}
+	EOF
+	run "$TIMELINE" "$in" -o "$out" --title "$euro$euro"
+	[ "$status" -eq 0 ]
+	run well_formed "$out"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# What XML forbids is shown as U+FFFD, as a browser shows a bad byte.
+	grep -q 'data-lane="pool�1"' "$out"
+	grep -q '<title>io �� ' "$out"
+}
+
+@test "timeline: a /resolve query's answer is on its bar, as the recorder writes it" {
+	local in=$BATS_TEST_TMPDIR/dns.json out=$BATS_TEST_TMPDIR/dns.svg
+	cat >"$in" <<-'EOF'
+	{"traceEvents":[{"ph":"M","name":"thread_name","pid":1,"tid":1,"args":{"name":"loop"}},
+	{"ph":"b","cat":"dns","name":"resolve slow.test","pid":1,"tid":1,"ts":0,"id":1},
+	{"ph":"b","cat":"dns","name":"resolve gone.test","pid":1,"tid":1,"ts":0,"id":2},
+	{"ph":"n","cat":"dns","name":"try 2 over UDP","pid":1,"tid":1,"ts":500000,"id":2},
+	{"ph":"e","cat":"dns","name":"resolve slow.test","pid":1,"tid":1,"ts":1000000,"id":1,"args":{"answer":"ok"}},
+	{"ph":"e","cat":"dns","name":"resolve gone.test","pid":1,"tid":1,"ts":1000000,"id":2,"args":{"answer":"timeout"}},
+	{"ph":"X","cat":"loop","name":"poll wait=forever","pid":1,"tid":1,"ts":0,"dur":1000000}]}
+	EOF
+	run "$TIMELINE" "$in" -o "$out"
+	[ "$status" -eq 0 ]
+	grep -q '<title>resolve slow.test · 1000 ms · ok</title>' "$out"
+	grep -q '<title>resolve gone.test · 1000 ms · timeout</title>' "$out"
+	grep -q 'class="note"' "$out"
 }
