@@ -16,6 +16,11 @@
 #define SVG_LABEL 15
 #define SVG_SMALL 14
 
+/* The least a picture for a slide may use: a slide shows a picture at most
+ * about 1180 px wide and 530 high, so a picture drawn 1160 wide keeps 22 px
+ * text 22 px or more, readable from the back of a room. */
+#define SVG_READABLE 22
+
 /* The palette: Okabe and Ito's, which stays distinct for colour-blind readers,
  * on a white ground with slate greys for the frame. */
 #define SVG_INK     "#1f2933"   /* titles, labels */

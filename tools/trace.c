@@ -254,7 +254,7 @@ static int add_span_event(struct reader *r, const struct json *j, size_t ev, cha
 static int add_event(struct reader *r, const struct json *j, size_t ev)
 {
 	struct trace *t = r->t;
-	char ph[4], cat[32], name[160];
+	char ph[4], cat[32], name[160], cmd[160];
 	size_t args = json_member(j, ev, "args"), th;
 	struct trace_thread *thr;
 	double ts = json_number(j, json_member(j, ev, "ts"), -1);
@@ -300,7 +300,11 @@ static int add_event(struct reader *r, const struct json *j, size_t ev)
 		return -1;
 
 	switch (ph[0]) {
-	case 'X':
+	case 'X': {
+		long c = 0;
+		if (json_string(j, json_member(j, args, "cmd"), cmd, sizeof cmd) &&
+		    (c = intern(t, cmd)) < 0)
+			return -1;
 		if ((th = thread_of(r, tid)) == (size_t)-1)
 			return -1;
 		thr = &t->threads[th];
@@ -308,8 +312,9 @@ static int add_event(struct reader *r, const struct json *j, size_t ev)
 			return -1;
 		thr->slices[thr->nslices++] = (struct trace_slice){ .ts = ts, .dur = dur,
 			.queued_ms = json_number(j, json_member(j, args, "queued_ms"), -1),
-			.name = (uint32_t)nm, .kind = slice_kind(cat, name) };
+			.name = (uint32_t)nm, .cmd = (uint32_t)c, .kind = slice_kind(cat, name) };
 		return 0;
+	}
 	case 'i':
 	case 'I': {
 		enum trace_kind kind = !strcmp(cat, "async") ? K_ASYNC
@@ -430,20 +435,29 @@ static void reader_free(struct reader *r)
 
 int trace_read(struct trace *t, const char *path, char *err, size_t errsize)
 {
-	struct reader r = { .t = t };
-	struct json j;
-	size_t size, events, e;
-	char jerr[160];
+	size_t size;
 	char *text = slurp(path, &size);
-
-	*t = (struct trace){ .t_min = 1e300, .t_max = -1e300 };
 	if (!text) {
+		*t = (struct trace){ 0 };
 		snprintf(err, errsize, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	int rc = trace_parse(t, text, size, path, err, errsize);
+	free(text);
+	return rc;
+}
+
+int trace_parse(struct trace *t, const char *text, size_t size, const char *path,
+		char *err, size_t errsize)
+{
+	struct reader r = { .t = t };
+	struct json j;
+	size_t events, e;
+	char jerr[160];
+
+	*t = (struct trace){ .t_min = 1e300, .t_max = -1e300 };
 	if (json_parse(&j, text, size, jerr, sizeof jerr) < 0) {
 		snprintf(err, errsize, "%s: not JSON: %s", path, jerr);
-		free(text);
 		return -1;
 	}
 	/* Both of the format's forms: {"traceEvents": [...]} and a bare [...]. */
@@ -490,14 +504,12 @@ int trace_read(struct trace *t, const char *path, char *err, size_t errsize)
 		t->spans[t->notes[i].owner].nnotes++;
 	}
 	json_free(&j);
-	free(text);
 	return 0;
 oom:
 	snprintf(err, errsize, "%s: out of memory", path);
 fail:
 	reader_free(&r);
 	json_free(&j);
-	free(text);
 	trace_free(t);
 	return -1;
 }
