@@ -271,10 +271,12 @@ static void scan(struct pic *p)
  * "8 threads"), "children", "DNS queries". */
 static void lane_name(const struct pic *p, const struct lane *l, char *name, size_t cap)
 {
-	const struct trace_thread *th = &p->t->threads[l->thread];
 	if (l->type == LANE_SPANS) {
 		snprintf(name, cap, "%s", l->kind == K_CHILD ? "children" : "DNS queries");
-	} else if (l->type == LANE_GROUP) {
+		return;
+	}
+	const struct trace_thread *th = &p->t->threads[l->thread];
+	if (l->type == LANE_GROUP) {
 		const struct trace_thread *z = &p->t->threads[l->members[l->nmembers - 1]];
 		snprintf(name, cap, "%s…%s", th->name, z->name + 5);
 		if (strncmp(th->name, "pool-", 5) || strncmp(z->name, "pool-", 5) ||
