@@ -245,11 +245,12 @@ static void scan(struct pic *p)
 			const struct trace_slice *s = &th->slices[k];
 			if (!pic_clip(p, s->ts, s->ts + s->dur, &a, &b))
 				continue;
-			lg->used[s->kind] = 1;
+			/* Work merged into a shade is the shade's entry, not its own. */
+			lg->used[s->kind] |= b - a >= BAND_WIDE_PX;
 			lg->merged |= b - a < BAND_WIDE_PX;
 			lg->ticks |= s->kind == K_POLL;
-			if (s->queued_ms > 0)
-				lg->used[K_QUEUED] = 1;
+			if (s->queued_ms > 0 && pic_clip(p, s->ts - s->queued_ms * 1000, s->ts, &a, &b))
+				lg->used[K_QUEUED] |= b - a >= BAND_WIDE_PX;
 		}
 		for (size_t k = 0; k < th->ninstants; k++)
 			if (th->instants[k].ts >= p->w0 && th->instants[k].ts <= p->w1)

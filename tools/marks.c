@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RIGHT_SLACK 16          /* the picture's margin right of the plot */
+
 double pic_px(const struct pic *p, double ts)
 {
 	return p->x0 + (ts - p->w0) / (p->w1 - p->w0) * (p->x1 - p->x0);
@@ -388,15 +390,19 @@ void mark_instants(struct pic *p)
 }
 
 /* What --mark asked for: a line down through the lanes at its moment, and its
- * text in the row above them, beside the line on whichever side it fits. */
+ * text in the row above them, to the right of the line where that clears the
+ * edge and the next mark, else to its left (marks in the order given). */
 void mark_notes(struct pic *p, const struct lanes_mark *m, size_t n, double y, double bottom)
 {
+	double last_end = 0;
 	for (size_t i = 0; i < n; i++) {
 		double ts = p->t->t_min + m[i].at_ms * 1000;
 		if (ts < p->w0 || ts > p->w1)
 			continue;
 		double x = pic_px(p, ts), w = svg_text_width(m[i].text, TEXT);
-		int left = x + 8 + w > p->x1 && x - 8 - w >= 0;
+		double next = i + 1 < n ? pic_px(p, p->t->t_min + m[i + 1].at_ms * 1000) : 1e9;
+		int right = x + 10 + w <= p->x1 + RIGHT_SLACK && (next < x || x + 10 + w < next - 6);
+		int left = !right && x - 10 - w >= last_end + 6;
 		fprintf(p->f, "<g class=\"callout\"><path d=\"M%.1f %.1fV%.1f\" stroke=\"%s\" "
 			"stroke-width=\"2.5\" stroke-dasharray=\"6 4\"/>"
 			"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>\n", x, y - TEXT * 0.4,
@@ -404,5 +410,6 @@ void mark_notes(struct pic *p, const struct lanes_mark *m, size_t n, double y, d
 		svg_text(p->f, left ? x - 10 : x + 10, y, TEXT, left ? "end" : "start", 600,
 			 MARK_INK, "%s", m[i].text);
 		fputs("</g>\n", p->f);
+		last_end = left ? x : x + 10 + w;
 	}
 }
