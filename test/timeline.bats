@@ -408,3 +408,17 @@ spans_trace() {
 	# Those are the ones lanes.c draws.
 	for c in '#00775a' '#003d2c' '#5b6673'; do grep -q "\"$c\"" "$KIT_ROOT/tools/lanes.c"; done
 }
+
+@test "timeline: the demo's callouts come from the run: trace_ms finds an event's moment in a trace" {
+	mkdir -p "$BATS_TEST_TMPDIR/traces"
+	cp "$FIXTURE" "$BATS_TEST_TMPDIR/traces/t.json"
+	run env LIB_WORK="$BATS_TEST_TMPDIR" LIB_TRACES="$BATS_TEST_TMPDIR/traces" bash -c '
+		. "$0/tools/lib.bash"
+		trace_ms t "\"name\":\"/work 500\""
+		trace_ms t "\"name\":\"/work 500\"" queued
+		trace_ms t "no such event"' "$KIT_ROOT"
+	[ "$status" -eq 0 ]
+	# The fixture's first event is at 1,000,000 µs, /work 500 at 1,563,290
+	# after 0.08 ms in the queue.
+	[ "$output" = "$(printf '563\n563')" ]
+}
