@@ -2,6 +2,7 @@
  * tools/trace.c — reads a `--trace-events` file into the model of trace.h.
  */
 #include "trace.h"
+#include "idmap.h"
 #include "json.h"
 
 #include <errno.h>
@@ -15,13 +16,11 @@
 /* What reading needs beside the trace: two hash tables, so that each event
  * costs the same however many threads and spans came before it. A file of
  * 200,000 spans ended oldest-first, or of 40,000 threads, is read in linear
- * time, where a scan per event took minutes. Open addressing, linear probing;
- * a slot holds an index + 1 (0: empty). */
+ * time, where a scan per event took minutes. */
 struct reader {
 	struct trace *t;
-	size_t *tid_slot, ntid_slots;   /* thread id → index into t->threads */
-	size_t *span_slot, nspan_slots; /* (kind, id) → the newest span begun */
-	size_t nspan_keys;              /* slots in use */
+	struct idmap tids;              /* thread id → index into t->threads */
+	struct idmap spans;             /* (kind, id) → the newest span begun */
 	size_t *prev_open;              /* span → the open span of its key before it */
 	size_t capprev;
 };
@@ -63,58 +62,18 @@ const char *trace_str(const struct trace *t, uint32_t off)
 	return off && off < t->nstrings ? t->strings + off : "";
 }
 
-static size_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdu;
-	k ^= k >> 33;
-	return (size_t)k;
-}
-
-/* Doubles table *SLOTS (of *N, a power of two) when it is half full, putting
- * each of the USED entries back by KEY(i); returns 0, or -1 when out of memory. */
-static int rehash(struct reader *r, size_t **slots, size_t *n, size_t used,
-		  uint64_t (*key)(const struct reader *, size_t))
-{
-	if (used < *n / 2)
-		return 0;
-	size_t nn = *n ? *n * 2 : 1024, *q = calloc(nn, sizeof *q);
-	if (!q)
-		return -1;
-	for (size_t i = 0; i < *n; i++) {
-		if (!(*slots)[i])
-			continue;
-		size_t h = mix(key(r, (*slots)[i] - 1)) & (nn - 1);
-		while (q[h])
-			h = (h + 1) & (nn - 1);
-		q[h] = (*slots)[i];
-	}
-	free(*slots);
-	*slots = q;
-	*n = nn;
-	return 0;
-}
-
-static uint64_t tid_key(const struct reader *r, size_t i)
-{
-	return (uint64_t)(uint32_t)r->t->threads[i].tid;
-}
-
 /* The thread with kernel id TID, added when new; returns its index, or
  * (size_t)-1 when out of memory. */
 static size_t thread_of(struct reader *r, int tid)
 {
 	struct trace *t = r->t;
-	if (rehash(r, &r->tid_slot, &r->ntid_slots, t->nthreads, tid_key) < 0)
-		return (size_t)-1;
-	size_t h = mix((uint64_t)(uint32_t)tid) & (r->ntid_slots - 1);
-	for (; r->tid_slot[h]; h = (h + 1) & (r->ntid_slots - 1))
-		if (t->threads[r->tid_slot[h] - 1].tid == tid)
-			return r->tid_slot[h] - 1;
-	if (grow(&t->threads, &t->capthreads, t->nthreads, sizeof *t->threads) < 0)
+	size_t i = idmap_get(&r->tids, (uint32_t)tid);
+	if (i != IDMAP_NONE)
+		return i;
+	if (grow(&t->threads, &t->capthreads, t->nthreads, sizeof *t->threads) < 0 ||
+	    idmap_put(&r->tids, (uint32_t)tid, t->nthreads) < 0)
 		return (size_t)-1;
 	t->threads[t->nthreads] = (struct trace_thread){ .tid = tid };
-	r->tid_slot[h] = t->nthreads + 1;
 	return t->nthreads++;
 }
 
@@ -167,16 +126,6 @@ static enum trace_kind slice_kind(const char *cat, const char *name)
 	return K_LOOP_OTHER;
 }
 
-static uint64_t span_key_of(enum trace_kind kind, uint64_t id)
-{
-	return id * 2 + (kind == K_DNS);
-}
-
-static uint64_t span_key(const struct reader *r, size_t i)
-{
-	return span_key_of(r->t->spans[i].kind, r->t->spans[i].id);
-}
-
 /* How a span ended, as TRACE.md records it: a child's "exit 0" or "SIGTERM",
  * a query's answer ("ok", "timeout", "NXDOMAIN"); 0 for none, -1 when out of
  * memory. */
@@ -206,27 +155,18 @@ static int add_span_event(struct reader *r, const struct json *j, size_t ev, cha
 			  enum trace_kind kind, double ts, long name)
 {
 	struct trace *t = r->t;
-	uint64_t id = id_of(j, ev), key = span_key_of(kind, id);
-	size_t h;
-
-	if (rehash(r, &r->span_slot, &r->nspan_slots, r->nspan_keys, span_key) < 0)
-		return -1;
-	h = mix(key) & (r->nspan_slots - 1);
-	for (; r->span_slot[h]; h = (h + 1) & (r->nspan_slots - 1))
-		if (span_key(r, r->span_slot[h] - 1) == key)
-			break;
-	size_t top = r->span_slot[h] ? r->span_slot[h] - 1 : (size_t)-1;
-	int open = top != (size_t)-1 && t->spans[top].end < 0;
+	uint64_t id = id_of(j, ev), key = id * 2 + (kind == K_DNS);
+	size_t top = idmap_get(&r->spans, key);
+	int open = top != IDMAP_NONE && t->spans[top].end < 0;
 
 	if (ph == 'b') {
 		if (grow(&t->spans, &t->capspans, t->nspans, sizeof *t->spans) < 0 ||
-		    grow(&r->prev_open, &r->capprev, t->nspans, sizeof *r->prev_open) < 0)
+		    grow(&r->prev_open, &r->capprev, t->nspans, sizeof *r->prev_open) < 0 ||
+		    idmap_put(&r->spans, key, t->nspans) < 0)
 			return -1;
 		t->spans[t->nspans] = (struct trace_span){ .ts = ts, .end = -1, .id = id,
 			.name = (uint32_t)name, .kind = kind };
-		r->prev_open[t->nspans] = open ? top : (size_t)-1;
-		r->nspan_keys += !r->span_slot[h];
-		r->span_slot[h] = ++t->nspans;
+		r->prev_open[t->nspans++] = open ? top : IDMAP_NONE;
 		return 0;
 	}
 	if (!open) {
@@ -245,8 +185,8 @@ static int add_span_event(struct reader *r, const struct json *j, size_t ev, cha
 		return -1;
 	t->spans[top].end = ts;
 	t->spans[top].outcome = (uint32_t)outcome;
-	if (r->prev_open[top] != (size_t)-1)
-		r->span_slot[h] = r->prev_open[top] + 1;
+	if (r->prev_open[top] != IDMAP_NONE)
+		return idmap_put(&r->spans, key, r->prev_open[top]);
 	return 0;
 }
 
@@ -427,8 +367,8 @@ static char *slurp(const char *path, size_t *size)
 
 static void reader_free(struct reader *r)
 {
-	free(r->tid_slot);
-	free(r->span_slot);
+	idmap_free(&r->tids);
+	idmap_free(&r->spans);
 	free(r->prev_open);
 	*r = (struct reader){ .t = r->t };
 }

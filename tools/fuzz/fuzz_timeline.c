@@ -44,6 +44,7 @@ static int xml_bytes(const unsigned char *s, size_t n)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct lanes_opts o = { .width = 1160, .height = 520, .from_ms = 0, .to_ms = -1 };
+	struct lanes_mark mark = { 0, "a callout" };
 	struct trace t;
 	char err[512], *svg = NULL;
 	size_t svg_size = 0;
@@ -59,6 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		o.from_ms = (h >> 23) % 200;
 	if (h & 1u << 30)
 		o.to_ms = o.from_ms + 1 + (h >> 24) % 500;
+	if (h & 1u << 5) {
+		mark.at_ms = (h >> 6) % 2000;
+		o.marks = &mark;
+		o.nmarks = 1;
+	}
 
 	if (trace_parse(&t, (const char *)data, size, "fuzz", err, sizeof err) < 0) {
 		if (!memchr(err, '\0', sizeof err))
