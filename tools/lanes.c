@@ -61,7 +61,10 @@ static int thread_order(const void *a, const void *b)
 }
 
 /* Puts each span of KIND in the window on a row where it overlaps no other
- * (MAX rows at most); returns the number of rows used. */
+ * (MAX rows at most); returns the number of rows used. When the rows are full
+ * a span is merged into the one that frees first (its row R stored as -2 - R),
+ * so 100,000 queries at once are a shade, not 100,000 bars drawn over each
+ * other. */
 static int pack_rows(struct pic *p, enum trace_kind kind, int max)
 {
 	double end[MAX_ROWS];
@@ -74,17 +77,19 @@ static int pack_rows(struct pic *p, enum trace_kind kind, int max)
 		int r = 0;
 		while (r < rows && end[r] + 3 > a)
 			r++;
-		if (r == max) {         /* full: share the row that frees first */
+		int shared = r == max;
+		if (shared) {
 			r = 0;
 			for (int k = 1; k < rows; k++)
 				if (end[k] < end[r])
 					r = k;
+			p->legend.merged = 1;
 		} else if (r == rows) {
 			end[rows++] = b;
 		}
 		if (b > end[r])
 			end[r] = b;
-		p->span_row[i] = r;
+		p->span_row[i] = shared ? -2 - r : r;
 	}
 	return rows;
 }
@@ -388,13 +393,14 @@ int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 	 * layout decides from the room the legend leaves: so twice, at most. */
 	double end = 0;
 	for (int pass = 0; pass < 2; pass++) {
-		int group = p.legend.group;
+		int group = p.legend.group, merged = p.legend.merged;
 		size_t hidden = p.legend.hidden;
 		legend_measure(&p.legend, 24, o->width - RIGHT);
 		if ((end = layout(&p, top, o->height)) < 0)
 			goto out;
 		p.legend.hidden = p.hidden;
-		if (p.legend.group == group && p.legend.hidden == hidden)
+		if (p.legend.group == group && p.legend.hidden == hidden &&
+		    p.legend.merged == merged)
 			break;
 	}
 	legend_measure(&p.legend, 24, o->width - RIGHT);

@@ -206,10 +206,15 @@ int mark_spans(struct pic *p, const struct lane *l)
 		for (size_t i = 0; i < p->t->nspans; i++) {
 			const struct trace_span *s = &p->t->spans[i];
 			double e = s->end >= 0 ? s->end : p->t->t_max;
-			if (s->kind != l->kind || p->span_row[i] != r
+			if (s->kind != l->kind || (p->span_row[i] != r && p->span_row[i] != -2 - r)
 			    || !pic_clip(p, s->ts, e, &a, &b))
 				continue;
 			const struct kind_style *st = &kind_style[s->kind];
+			if (p->span_row[i] < 0) {       /* the rows were full: merged */
+				if (band_cover(&row, a, b, st->fill, 1) < 0)
+					return -1;
+				continue;
+			}
 			pic_duration(d, sizeof d, e - s->ts);
 			snprintf(label, sizeof label, "%s · %s%s%s", trace_str(p->t, s->name), d,
 				 s->outcome ? " · " : s->end < 0 ? " · still running" : "",
