@@ -19,8 +19,11 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 	      const char *cls, const char *label, const char *tooltip)
 {
 	if (px1 - px0 >= BAND_WIDE_PX) {
+		/* A pixel of ground on the right, so that two marks end to end
+		 * (one job, then the next on the same thread) read as two. */
+		double w = px1 - px0 >= 6 ? px1 - px0 - 1.5 : px1 - px0;
 		fprintf(b->f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			"height=\"%.1f\" fill=\"%s\">", cls, px0, b->y, px1 - px0, b->h, fill);
+			"height=\"%.1f\" fill=\"%s\">", cls, px0, b->y, w, b->h, fill);
 		if (tooltip) {
 			fputs("<title>", b->f);
 			svg_escape(b->f, tooltip);

@@ -148,8 +148,8 @@ int mark_thread(struct pic *p, const struct lane *l)
 }
 
 /* A lane of several threads: each column of its bands shaded by the share of
- * the threads busy there; and, when all their jobs are one command, "32 ×
- * /work 500" over them. */
+ * the threads busy there; and, when all their jobs are one command and run at
+ * once, "7 × /work 500" over them. */
 int mark_group(struct pic *p, const struct lane *l)
 {
 	struct band queue, job;
@@ -176,8 +176,9 @@ int mark_group(struct pic *p, const struct lane *l)
 			same &= !one || (!strcmp(pic_label(p, s), pic_label(p, one)) &&
 					 fabs(s->dur - one->dur) < one->dur * 0.2 + 1000);
 			one = one ? one : s;
-			first = first < 0 || a < first ? a : first;
-			last = b > last ? b : last;
+			/* The label goes where every one of them runs: solid. */
+			first = a > first ? a : first;
+			last = last < 0 || b < last ? b : last;
 			n++;
 		}
 	}
