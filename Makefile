@@ -9,7 +9,8 @@
 #   make slides          the three decks of slides.md (the 20- and 40-minute talks, the
 #                        workshop) as HTML and PDF with notes in build/slides/: `npm ci` first
 #   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
-#   make fuzz            fuzz 08's DNS reply parser for FUZZ_SECONDS (default 30)
+#   make fuzz            fuzz 08's DNS reply parser (UDP and TCP) and tools/timeline's reader,
+#                        each for FUZZ_SECONDS (default 30)
 #   make soak            the chaos soak: 40 clients doing a random mix to each step 03-08
 #                        for SOAK_SECONDS (default 15), then checks what the server has
 #                        left (SOAK_SEED=N replays a mix; STEP=05 for one step)
@@ -51,6 +52,7 @@ bench:
 
 fuzz:
 	$(MAKE) -C 08-dns fuzz
+	$(MAKE) -C tools fuzz
 
 SOAK_SECONDS ?= 15
 SOAK_STEPS := $(if $(STEP),$(STEP),$(filter-out 01-% 02-%,$(STEPS)))

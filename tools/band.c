@@ -19,8 +19,11 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 	      const char *cls, const char *label, const char *tooltip)
 {
 	if (px1 - px0 >= BAND_WIDE_PX) {
+		/* A pixel of ground on the right, so that two marks end to end
+		 * (one job, then the next on the same thread) read as two. */
+		double w = px1 - px0 >= 6 ? px1 - px0 - 1.5 : px1 - px0;
 		fprintf(b->f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-			"height=\"%.1f\" fill=\"%s\">", cls, px0, b->y, px1 - px0, b->h, fill);
+			"height=\"%.1f\" fill=\"%s\">", cls, px0, b->y, w, b->h, fill);
 		if (tooltip) {
 			fputs("<title>", b->f);
 			svg_escape(b->f, tooltip);
@@ -32,7 +35,8 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 		 * ("child 4711 echo · 200 ms · exit 0" → "child 4711 echo"). */
 		char fit[256];
 		snprintf(fit, sizeof fit, "%s", label ? label : "");
-		while (fit[0] && svg_text_width(fit, SVG_SMALL) + 10 > px1 - px0) {
+		svg_cut(fit);
+		while (fit[0] && svg_text_width(fit, SVG_READABLE) + 12 > px1 - px0) {
 			char *cut = strstr(fit, " · "), *last = NULL;
 			for (; cut; cut = strstr(cut + 1, " · "))
 				last = cut;
@@ -41,11 +45,16 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 			else
 				*last = '\0';
 		}
-		if (fit[0] && b->h >= SVG_SMALL + 2)
-			svg_text(b->f, px0 + 5, b->y + b->h / 2 + SVG_SMALL * 0.36, SVG_SMALL,
+		if (fit[0] && b->h >= SVG_READABLE + 2)
+			svg_text(b->f, px0 + 6, b->y + b->h / 2 + SVG_READABLE * 0.36, SVG_READABLE,
 				 "start", 400, text, "%s", fit);
 		return 0;
 	}
+	return band_cover(b, px0, px1, fill, 1);
+}
+
+int band_cover(struct band *b, double px0, double px1, const char *fill, double weight)
+{
 	if (!b->cover) {
 		b->cover = calloc((size_t)b->ncols + 1, sizeof *b->cover);
 		if (!b->cover)
@@ -63,7 +72,7 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 			continue;
 		double lo = a > c ? a : c, hi = z < c + 1 ? z : c + 1;
 		if (hi > lo)
-			b->cover[c] += (float)(hi - lo);
+			b->cover[c] += (float)((hi - lo) * weight);
 	}
 	return 0;
 }

@@ -38,6 +38,10 @@ void band_init(struct band *b, FILE *f, double x0, double x1, double y, double h
 int band_mark(struct band *b, double px0, double px1, const char *fill, const char *text,
 	      const char *cls, const char *label, const char *tooltip);
 
+/* Merges [PX0, PX1) into the band whatever its width, each column covered
+ * counting WEIGHT (1: the whole column; 1/8: one of a group of 8 threads). */
+int band_cover(struct band *b, double px0, double px1, const char *fill, double weight);
+
 /* Draws the merged marks, in FILL, with class CLS; frees the band's memory. */
 void band_flush(struct band *b, const char *cls);
 

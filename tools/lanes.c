@@ -1,6 +1,10 @@
 /*
  * tools/lanes.c — lays a trace out as lanes (loop, pool threads, children, DNS
  * queries) on a time axis and draws it: the picture of tools/timeline.
+ *
+ * Every text is SVG_READABLE px or more, and the picture is never taller than
+ * --height: pool threads idle in the window are left out first, then pool
+ * threads share lanes, and the picture says which.
  */
 #include "lanes.h"
 #include "band.h"
@@ -12,26 +16,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TOP 108                 /* title, subtitle, and room for signal marks */
-#define LABEL_W 150             /* the lane names' column */
-#define RIGHT 28
-#define LOOP_H 76
-#define THREAD_H 52             /* a pool lane's height when there is room */
-#define AXIS_H 44
+#define TITLE_H 48              /* the title's line */
+#define NOTES_H 34              /* the --mark callouts' line, when there are any */
+#define LABEL_W 170             /* the lane names' column */
+#define RIGHT 20
+#define LOOP_H 64
+#define THREAD_H 56             /* a pool lane's height when there is room */
+#define THREAD_MIN 34           /* the least that holds a name and a job's label */
+#define GAP 6
+#define AXIS_H 40
 
+/* Every label's colour on its fill has a contrast of at least 4.5:1 (WCAG's
+ * AA): the job green is darker than svg.h's (white on it: 5.5:1, not 3.4). */
 const struct kind_style kind_style[K_NKINDS] = {
-	[K_POLL]       = { "#d3dce6", SVG_MUTED, "poll", "waiting in epoll_wait()" },
-	[K_TIMERS]     = { SVG_ORANGE, SVG_INK, "timers", "timers phase" },
+	[K_POLL]       = { "#d3dce6", SVG_INK, "poll", "waiting in epoll_wait()" },
+	[K_TIMERS]     = { SVG_ORANGE, SVG_INK, "timers", "timers" },
 	[K_IO]         = { SVG_BLUE, "#ffffff", "io", "I/O callback" },
 	[K_CLOSE]      = { SVG_PINK, SVG_INK, "close", "close callbacks" },
-	[K_DONE]       = { "#005c42", "#ffffff", "done", "a job's done callback" },
-	[K_LOOP_OTHER] = { "#7b8794", "#ffffff", "other", "other loop work" },
-	[K_JOB]        = { SVG_GREEN, "#ffffff", "job", "pool job" },
-	[K_QUEUED]     = { "#8fd3ba", SVG_INK, "queued", "job waiting in the queue" },
-	[K_ASYNC]      = { SVG_VERMIL, SVG_VERMIL, "async", "async_send() → wake-up" },
+	[K_DONE]       = { "#003d2c", "#ffffff", "done", "done callback" },
+	[K_LOOP_OTHER] = { "#5b6673", "#ffffff", "other", "other loop work" },
+	[K_JOB]        = { "#00775a", "#ffffff", "job", "pool job" },
+	[K_QUEUED]     = { "#8fd3ba", SVG_INK, "queued", "queued" },
+	[K_ASYNC]      = { SVG_VERMIL, SVG_VERMIL, "async", "async_send → wake-up" },
 	[K_SIGNAL]     = { SVG_RED, SVG_RED, "signal", "signal" },
 	[K_CHILD]      = { SVG_SKY, SVG_INK, "child", "child process" },
-	[K_DNS]        = { SVG_PURPLE, "#ffffff", "dns", "DNS query (/resolve)" },
+	[K_DNS]        = { SVG_PURPLE, "#ffffff", "dns", "DNS query" },
 };
 
 /* "pool-12" sorts after "pool-2": pool lanes in their number's order, then
@@ -52,8 +61,11 @@ static int thread_order(const void *a, const void *b)
 }
 
 /* Puts each span of KIND in the window on a row where it overlaps no other
- * (MAX_ROWS at most); returns the number of rows used. */
-static int pack_rows(struct pic *p, enum trace_kind kind)
+ * (MAX rows at most); returns the number of rows used. When the rows are full
+ * a span is merged into the one that frees first (its row R stored as -2 - R),
+ * so 100,000 queries at once are a shade, not 100,000 bars drawn over each
+ * other. */
+static int pack_rows(struct pic *p, enum trace_kind kind, int max)
 {
 	double end[MAX_ROWS];
 	int rows = 0;
@@ -65,17 +77,19 @@ static int pack_rows(struct pic *p, enum trace_kind kind)
 		int r = 0;
 		while (r < rows && end[r] + 3 > a)
 			r++;
-		if (r == MAX_ROWS) {    /* full: share the row that frees first */
+		int shared = r == max;
+		if (shared) {
 			r = 0;
 			for (int k = 1; k < rows; k++)
 				if (end[k] < end[r])
 					r = k;
+			p->legend.merged = 1;
 		} else if (r == rows) {
 			end[rows++] = b;
 		}
 		if (b > end[r])
 			end[r] = b;
-		p->span_row[i] = r;
+		p->span_row[i] = shared ? -2 - r : r;
 	}
 	return rows;
 }
@@ -90,70 +104,115 @@ static int add_lane(struct pic *p, struct lane l)
 	return 0;
 }
 
-/* Chooses the lanes and their heights; returns the picture's height, or -1
- * when out of memory. */
-static double layout(struct pic *p, double max_h)
+/* Whether thread TH has anything to draw in the window. */
+static int busy(const struct pic *p, const struct trace_thread *th)
+{
+	double a, b;
+	for (size_t i = 0; i < th->nslices; i++)
+		if (pic_clip(p, th->slices[i].ts - (th->slices[i].queued_ms > 0 ?
+						    th->slices[i].queued_ms * 1000 : 0),
+			     th->slices[i].ts + th->slices[i].dur, &a, &b))
+			return 1;
+	for (size_t i = 0; i < th->ninstants; i++)
+		if (th->instants[i].ts >= p->w0 && th->instants[i].ts <= p->w1)
+			return 1;
+	return 0;
+}
+
+/* Chooses the lanes and their heights, from TOP down, in at most MAX_H; the
+ * legend is measured already. Returns where the lanes end, or -1 when out of
+ * memory. */
+static double layout(struct pic *p, double top, double max_h)
 {
 	const struct trace *t = p->t;
-	size_t *order = malloc((t->nthreads + 1) * sizeof *order), n = 0;
-	if (!order)
-		return -1;
-	if (t->loop < t->nthreads && add_lane(p, (struct lane){ .type = LANE_LOOP,
-						  .thread = t->loop, .h = LOOP_H }) < 0)
-		goto oom;
+	size_t n = 0, nbusy = 0;
+	free(p->lanes);
+	p->lanes = NULL;
+	p->nlanes = 0;
+	p->hidden = 0;
+	p->legend.group = 0;
 	for (size_t i = 0; i < t->nthreads; i++)
 		if (i != t->loop && (t->threads[i].nslices || t->threads[i].ninstants ||
-				     t->threads[i].name[0]))
-			order[n++] = i;
-	sort_trace = t;
-	qsort(order, n, sizeof *order, thread_order);
-	for (size_t i = 0; i < n; i++)
-		if (add_lane(p, (struct lane){ .type = LANE_THREAD, .thread = order[i] }) < 0)
-			goto oom;
-	for (enum trace_kind k = K_CHILD; k <= K_DNS; k++) {
-		int rows = pack_rows(p, k);
-		if (rows && add_lane(p, (struct lane){ .type = LANE_SPANS, .kind = k, .rows = rows,
-						       .h = rows * ROW_H + 6 }) < 0)
-			goto oom;
-	}
-	free(order);
-
-	/* Pool lanes take what the others leave, down to a sliver each. */
-	double fixed = TOP + AXIS_H + p->legend.height, gap = 10;
-	for (size_t i = 0; i < p->nlanes; i++)
-		fixed += p->lanes[i].type == LANE_THREAD ? 0 : p->lanes[i].h + gap;
-	double each = n ? (max_h - fixed) / (double)n : 0;
-	if (each < THREAD_H * 0.6 + gap)
-		gap = 3;
-	each -= gap;
-	each = each > THREAD_H ? THREAD_H : each < 6 ? 6 : each;
-
-	double y = TOP, pitch = each + gap;
-	int every = (int)ceil((SVG_SMALL + 4) / pitch);
-	for (size_t i = 0, k = 0; i < p->nlanes; i++) {
-		struct lane *l = &p->lanes[i];
-		if (l->type == LANE_THREAD) {
-			l->h = each;
-			l->labelled = k % (size_t)every == 0;
-			k++;
-		} else {
-			l->labelled = 1;
+				     t->threads[i].name[0])) {
+			p->order[n++] = i;
+			nbusy += busy(p, &t->threads[i]);
 		}
+	sort_trace = t;
+	qsort(p->order, n, sizeof *p->order, thread_order);
+
+	/* What the loop and the span lanes take; span rows give way (down to
+	 * one) when they would leave no room for a pool lane. */
+	double fixed, avail;
+	int rows[2], max_rows = MAX_ROWS;
+	for (;;) {
+		fixed = top + AXIS_H + p->legend.height + 8;
+		if (t->loop < t->nthreads)
+			fixed += LOOP_H + 10;
+		for (int k = 0; k < 2; k++) {
+			rows[k] = pack_rows(p, K_CHILD + k, max_rows);
+			fixed += rows[k] ? rows[k] * ROW_H + 6 + 10 : 0;
+		}
+		avail = max_h - fixed;
+		if (n == 0 || avail >= THREAD_MIN + GAP || max_rows == 1)
+			break;
+		max_rows--;
+	}
+
+	/* Pool lanes: one each if they fit; else without the idle ones; else
+	 * a few threads to a lane. */
+	size_t fit = avail >= THREAD_MIN + GAP ? (size_t)(avail / (THREAD_MIN + GAP)) : 1;
+	if (n > fit && nbusy < n) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (busy(p, &t->threads[p->order[i]]))
+				p->order[k++] = p->order[i];
+		p->hidden = n - k;
+		n = k;
+	}
+	size_t per = n > fit ? (n + fit - 1) / fit : 1, nlanes = n ? (n + per - 1) / per : 0;
+	double each = nlanes ? avail / (double)nlanes - GAP : 0;
+	each = each > THREAD_H ? THREAD_H : each < 8 ? 8 : each;
+	p->legend.group = per > 1 ? per : 0;
+
+	if (t->loop < t->nthreads && add_lane(p, (struct lane){ .type = LANE_LOOP,
+						  .thread = t->loop, .h = LOOP_H }) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i += per) {
+		size_t m = n - i < per ? n - i : per;
+		struct lane l = { .type = per > 1 ? LANE_GROUP : LANE_THREAD,
+				  .thread = p->order[i], .members = &p->order[i], .nmembers = m,
+				  .h = each };
+		if (add_lane(p, l) < 0)
+			return -1;
+	}
+	for (int k = 0; k < 2; k++)
+		if (rows[k] && add_lane(p, (struct lane){ .type = LANE_SPANS, .kind = K_CHILD + k,
+							  .rows = rows[k],
+							  .h = rows[k] * ROW_H + 6 }) < 0)
+			return -1;
+
+	double y = top;
+	for (size_t i = 0; i < t->nthreads; i++)
+		p->lane_of[i] = (size_t)-1;
+	for (size_t i = 0; i < p->nlanes; i++) {
+		struct lane *l = &p->lanes[i];
+		int pool = l->type == LANE_THREAD || l->type == LANE_GROUP;
+		l->labelled = !pool || each >= TEXT + 2 || i % 2 == 1;
 		l->y = y;
-		y += l->h + (l->type == LANE_THREAD ? gap : 10);
-		if (l->type != LANE_SPANS)
+		y += l->h + (pool ? GAP : 10);
+		if (l->type == LANE_GROUP)
+			for (size_t m = 0; m < l->nmembers; m++)
+				p->lane_of[l->members[m]] = i;
+		else if (l->type != LANE_SPANS)
 			p->lane_of[l->thread] = i;
 	}
-	return y + AXIS_H + p->legend.height;
-oom:
-	free(order);
-	return -1;
+	return y;
 }
 
 static void axis(struct pic *p, double top, double bottom)
 {
 	double span_ms = (p->w1 - p->w0) / 1000, base_ms = (p->w0 - p->t->t_min) / 1000;
-	double step = svg_nice_step(span_ms, 10);
+	double step = svg_nice_step(span_ms, 6);
 	char num[32];
 
 	fputs("<g class=\"axis\">\n", p->f);
@@ -173,9 +232,9 @@ static void axis(struct pic *p, double top, double bottom)
 			svg_thousands(num, sizeof num, (long long)llround(v));
 		else
 			snprintf(num, sizeof num, "%.*f", decimals, v);
-		svg_text(p->f, x, bottom + 21, SVG_SMALL, "middle", 400, SVG_MUTED, "%s", num);
+		svg_text(p->f, x, bottom + 28, TEXT, "middle", 400, SVG_MUTED, "%s", num);
 	}
-	svg_text(p->f, p->x0 - 32, bottom + 21, SVG_SMALL, "end", 400, SVG_MUTED, "time, ms");
+	svg_text(p->f, p->x0 - 40, bottom + 28, TEXT, "end", 400, SVG_MUTED, "time, ms");
 	fputs("</g>\n", p->f);
 }
 
@@ -191,11 +250,12 @@ static void scan(struct pic *p)
 			const struct trace_slice *s = &th->slices[k];
 			if (!pic_clip(p, s->ts, s->ts + s->dur, &a, &b))
 				continue;
-			lg->used[s->kind] = 1;
+			/* Work merged into a shade is the shade's entry, not its own. */
+			lg->used[s->kind] |= b - a >= BAND_WIDE_PX;
 			lg->merged |= b - a < BAND_WIDE_PX;
 			lg->ticks |= s->kind == K_POLL;
-			if (s->queued_ms > 0)
-				lg->used[K_QUEUED] = 1;
+			if (s->queued_ms > 0 && pic_clip(p, s->ts - s->queued_ms * 1000, s->ts, &a, &b))
+				lg->used[K_QUEUED] |= b - a >= BAND_WIDE_PX;
 		}
 		for (size_t k = 0; k < th->ninstants; k++)
 			if (th->instants[k].ts >= p->w0 && th->instants[k].ts <= p->w1)
@@ -213,23 +273,37 @@ static void scan(struct pic *p)
 		lg->notes |= t->notes[i].ts >= p->w0 && t->notes[i].ts <= p->w1;
 }
 
+/* Lane L's name: the thread's, "pool-1…8" for a group of pool threads (or
+ * "8 threads"), "children", "DNS queries". */
+static void lane_name(const struct pic *p, const struct lane *l, char *name, size_t cap)
+{
+	if (l->type == LANE_SPANS) {
+		snprintf(name, cap, "%s", l->kind == K_CHILD ? "children" : "DNS queries");
+		return;
+	}
+	const struct trace_thread *th = &p->t->threads[l->thread];
+	if (l->type == LANE_GROUP) {
+		const struct trace_thread *z = &p->t->threads[l->members[l->nmembers - 1]];
+		snprintf(name, cap, "%s…%s", th->name, z->name + 5);
+		if (strncmp(th->name, "pool-", 5) || strncmp(z->name, "pool-", 5) ||
+		    svg_text_width(name, TEXT) > LABEL_W - 16)
+			snprintf(name, cap, "%zu threads", l->nmembers);
+	} else if (th->name[0]) {
+		snprintf(name, cap, "%s", th->name);
+	} else {
+		snprintf(name, cap, "thread %d", th->tid);
+	}
+}
+
 static void lane_labels(struct pic *p)
 {
 	fputs("<g class=\"lane-labels\">\n", p->f);
 	for (size_t i = 0; i < p->nlanes; i++) {
 		const struct lane *l = &p->lanes[i];
-		const struct trace_thread *th =
-			l->type == LANE_SPANS ? NULL : &p->t->threads[l->thread];
-		char name[48];
-		double x = p->x0 - 12, cy = l->y + l->h / 2;
+		char name[80];
+		double x = p->x0 - 10, cy = l->y + l->h / 2;
 
-		if (l->type == LANE_SPANS)
-			snprintf(name, sizeof name, "%s",
-				 l->kind == K_CHILD ? "children" : "DNS queries");
-		else if (th->name[0])
-			snprintf(name, sizeof name, "%s", th->name);
-		else
-			snprintf(name, sizeof name, "thread %d", th->tid);
+		lane_name(p, l, name, sizeof name);
 		fprintf(p->f, "<rect class=\"lane-bg\" data-lane=\"");
 		svg_escape(p->f, name);
 		fprintf(p->f,
@@ -238,12 +312,12 @@ static void lane_labels(struct pic *p)
 		if (!l->labelled)
 			continue;
 		if (l->type == LANE_LOOP) {
-			svg_text(p->f, x, cy - 2, SVG_LABEL + 1, "end", 600, SVG_INK, "%s", name);
-			svg_text(p->f, x, cy + 16, SVG_SMALL, "end", 400, SVG_MUTED, "%zu ticks",
+			svg_text(p->f, x, cy - 5, TEXT, "end", 600, SVG_INK, "%s", name);
+			svg_text(p->f, x, cy + 21, TEXT, "end", 400, SVG_MUTED, "%zu ticks",
 				 p->ticks);
 		} else {
-			svg_text(p->f, x, cy + SVG_SMALL * 0.36, l->h >= 20 ? SVG_LABEL : SVG_SMALL,
-				 "end", l->type == LANE_SPANS ? 600 : 400, SVG_INK, "%s", name);
+			svg_text(p->f, x, cy + TEXT * 0.36, TEXT, "end",
+				 l->type == LANE_SPANS ? 600 : 400, SVG_INK, "%s", name);
 		}
 	}
 	fputs("</g>\n", p->f);
@@ -267,7 +341,8 @@ static void describe(const struct pic *p, char *buf, size_t cap)
 	size_t threads = 0, n;
 	int children = 0, dns = 0;
 	for (size_t i = 0; i < p->nlanes; i++) {
-		threads += p->lanes[i].type == LANE_THREAD;
+		threads += p->lanes[i].type == LANE_THREAD ? 1
+			 : p->lanes[i].type == LANE_GROUP ? p->lanes[i].nmembers : 0;
 		children |= p->lanes[i].type == LANE_SPANS && p->lanes[i].kind == K_CHILD;
 		dns |= p->lanes[i].type == LANE_SPANS && p->lanes[i].kind == K_DNS;
 	}
@@ -284,33 +359,51 @@ static void describe(const struct pic *p, char *buf, size_t cap)
 	if (n < cap && dns)
 		n += (size_t)snprintf(buf + n, cap - n, ", DNS queries");
 	if (n < cap)
+		n += (size_t)snprintf(buf + n, cap - n, ". Pid %d, %zu events, %.0f ms shown",
+				      p->t->pid, p->t->nevents, (p->w1 - p->w0) / 1000);
+	if (n < cap && (p->w0 > p->t->t_min))
+		n += (size_t)snprintf(buf + n, cap - n, " (from %.0f ms)",
+				      (p->w0 - p->t->t_min) / 1000);
+	if (n < cap)
 		snprintf(buf + n, cap - n, ".");
 }
 
 int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 {
 	struct pic p = { .f = f, .t = t, .x0 = LABEL_W, .x1 = o->width - RIGHT };
-	char title[160], num[32], desc[400];
-	int rc = -1;
+	char title[160], desc[600];
+	int rc = -1, signals = 0;
 
 	p.w0 = t->t_min + o->from_ms * 1000;
 	p.w1 = o->to_ms >= 0 ? t->t_min + o->to_ms * 1000 : t->t_max;
 	if (p.w1 <= p.w0)
 		p.w1 = p.w0 + 1000;     /* one event, or a window past the end */
 	p.lane_of = malloc((t->nthreads + 1) * sizeof *p.lane_of);
+	p.order = malloc((t->nthreads + 1) * sizeof *p.order);
 	p.span_row = malloc((t->nspans + 1) * sizeof *p.span_row);
-	if (!p.lane_of || !p.span_row)
+	if (!p.lane_of || !p.order || !p.span_row)
 		goto out;
-	for (size_t i = 0; i < t->nthreads; i++)
-		p.lane_of[i] = (size_t)-1;
 	for (size_t i = 0; i < t->nspans; i++)
 		p.span_row[i] = -1;
 
 	scan(&p);
+	signals = p.legend.used[K_SIGNAL];
+	double top = TITLE_H + (o->nmarks ? NOTES_H : 0) + (signals ? 26 : 12);
+	/* The legend says how pool threads were merged or left out, which the
+	 * layout decides from the room the legend leaves: so twice, at most. */
+	double end = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		int group = p.legend.group, merged = p.legend.merged;
+		size_t hidden = p.legend.hidden;
+		legend_measure(&p.legend, 24, o->width - RIGHT);
+		if ((end = layout(&p, top, o->height)) < 0)
+			goto out;
+		p.legend.hidden = p.hidden;
+		if (p.legend.group == group && p.legend.hidden == hidden &&
+		    p.legend.merged == merged)
+			break;
+	}
 	legend_measure(&p.legend, 24, o->width - RIGHT);
-	double height = layout(&p, o->height);
-	if (height < 0)
-		goto out;
 	for (size_t i = 0; i < t->nthreads; i++)
 		if (p.lane_of[i] == (size_t)-1)
 			p.lane_of[i] = p.nlanes;
@@ -320,38 +413,34 @@ int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 		snprintf(title, sizeof title, "%s", o->title);
 	else
 		snprintf(title, sizeof title, "%s: a traced run", t->step[0] ? t->step : "trace");
+	svg_cut(title);
 	describe(&p, desc, sizeof desc);
+	double bottom = end + 8 - (p.nlanes ? 10 : 0), height = bottom + AXIS_H + p.legend.height;
+	if (height > o->height)
+		height = o->height;
 	svg_begin(f, o->width, height, title, desc);
-	double bottom = p.nlanes ? p.lanes[p.nlanes - 1].y + p.lanes[p.nlanes - 1].h + 8 : TOP;
 	lane_labels(&p);
-	axis(&p, TOP - 2, bottom);
+	axis(&p, top - 2, bottom);
 	for (size_t i = 0; i < p.nlanes; i++) {
 		const struct lane *l = &p.lanes[i];
 		int r = l->type == LANE_LOOP ? mark_loop(&p, l)
-		      : l->type == LANE_THREAD ? mark_thread(&p, l) : mark_spans(&p, l);
+		      : l->type == LANE_THREAD ? mark_thread(&p, l)
+		      : l->type == LANE_GROUP ? mark_group(&p, l) : mark_spans(&p, l);
 		if (r < 0)
 			goto out;
 	}
 	if (mark_flows(&p) < 0)
 		goto out;
 	mark_instants(&p);
+	mark_notes(&p, o->marks, o->nmarks, TITLE_H + NOTES_H - 10, bottom);
 	legend_draw(f, &p.legend, 24, o->width - RIGHT, bottom + AXIS_H);
-
-	svg_text(f, 24, 42, SVG_TITLE, "start", 600, SVG_INK, "%s", title);
-	fprintf(f, "<text x=\"24\" y=\"72\" font-size=\"%d\" fill=\"%s\">", SVG_SUBTITLE,
-		SVG_MUTED);
-	svg_escape(f, t->step[0] ? t->step : "trace");
-	fprintf(f, ", pid %d: %s events", t->pid,
-		svg_thousands(num, sizeof num, (long long)t->nevents));
-	fprintf(f, ", %.0f ms shown", (p.w1 - p.w0) / 1000);
-	if (o->from_ms > 0 || o->to_ms >= 0)
-		fprintf(f, " (from %.0f ms)", o->from_ms);
-	fputs("</text>\n", f);
+	svg_text(f, 24, 34, SVG_TITLE + 2, "start", 600, SVG_INK, "%s", title);
 	svg_end(f);
 	rc = 0;
 out:
 	free(p.lanes);
 	free(p.lane_of);
+	free(p.order);
 	free(p.span_row);
 	return rc;
 }

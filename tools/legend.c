@@ -5,16 +5,21 @@
 #include "legend.h"
 #include "svg.h"
 
-#define ROW 26
-#define SWATCH 18
-#define SPACE 26                /* between items */
+#include <stdio.h>
 
-enum swatch { SW_BAR, SW_THIN, SW_TICK, SW_LINE, SW_DIAMOND, SW_TRIANGLE, SW_DOT, SW_SHADE };
+#define ROW 32
+#define SWATCH 20
+#define SPACE 24                /* between items */
+
+enum swatch { SW_NONE, SW_BAR, SW_THIN, SW_TICK, SW_LINE, SW_DIAMOND, SW_TRIANGLE, SW_DOT,
+	      SW_SHADE };
 
 struct item {
 	enum swatch sw;
 	const char *fill, *name;
 };
+
+static char group_text[80], hidden_text[80];
 
 /* The legend's items, in reading order: the loop's, the pool's, the rest. */
 static size_t items(const struct legend *l, struct item *it)
@@ -25,26 +30,35 @@ static size_t items(const struct legend *l, struct item *it)
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
 		enum trace_kind k = order[i];
 		if (k == K_ASYNC && l->pool_flows)
-			it[n++] = (struct item){ SW_LINE, "#7b8794", "submit → job → callback" };
+			it[n++] = (struct item){ SW_LINE, "#5b6673", "submit → job → done" };
 		if (!l->used[k])
 			continue;
 		enum swatch sw = k == K_POLL ? SW_THIN : k == K_QUEUED ? SW_THIN
 			       : k == K_ASYNC ? SW_DIAMOND : k == K_SIGNAL ? SW_TRIANGLE : SW_BAR;
 		it[n++] = (struct item){ sw, kind_style[k].fill, kind_style[k].legend };
 		if (k == K_DNS && l->notes)
-			it[n++] = (struct item){ SW_DOT, SVG_INK, "a retry or the TCP fallback" };
+			it[n++] = (struct item){ SW_DOT, SVG_INK, "a retry, or TCP" };
 		if (k == K_POLL && l->ticks)
-			it[n++] = (struct item){ SW_TICK, SVG_MUTED, "tick: one pass of the loop" };
+			it[n++] = (struct item){ SW_TICK, SVG_MUTED, "tick" };
 	}
-	if (l->merged)
-		it[n++] = (struct item){ SW_SHADE, SVG_BLUE,
-					 "shade: share of time busy (short work merged)" };
+	if (l->group) {
+		snprintf(group_text, sizeof group_text, "%d pool threads a lane, shaded by "
+			 "how many are busy", l->group);
+		it[n++] = (struct item){ SW_SHADE, "#00775a", group_text };
+	} else if (l->merged) {
+		it[n++] = (struct item){ SW_SHADE, SVG_BLUE, "shade: share busy (short work)" };
+	}
+	if (l->hidden) {
+		snprintf(hidden_text, sizeof hidden_text, "+ %zu idle pool thread%s not shown",
+			 l->hidden, l->hidden == 1 ? "" : "s");
+		it[n++] = (struct item){ SW_NONE, SVG_INK, hidden_text };
+	}
 	return n;
 }
 
 static double item_width(const struct item *it)
 {
-	return SWATCH + 7 + svg_text_width(it->name, SVG_SMALL);
+	return (it->sw == SW_NONE ? 0 : SWATCH + 7) + svg_text_width(it->name, SVG_READABLE);
 }
 
 double legend_measure(struct legend *l, double x0, double x1)
@@ -60,13 +74,15 @@ double legend_measure(struct legend *l, double x0, double x1)
 		}
 		x += item_width(&it[i]) + SPACE;
 	}
-	l->height = rows * ROW + 14;
+	l->height = rows * ROW + 8;
 	return l->height;
 }
 
 static void swatch(FILE *f, const struct item *it, double x, double y)
 {
 	switch (it->sw) {
+	case SW_NONE:
+		break;
 	case SW_BAR:
 		fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"14\" fill=\"%s\"/>",
 			x, y - 7, SWATCH, it->fill);
@@ -117,8 +133,8 @@ void legend_draw(FILE *f, const struct legend *l, double x0, double x1, double y
 			x = x0;
 		}
 		swatch(f, &it[i], x, cy);
-		svg_text(f, x + SWATCH + 7, cy + 5, SVG_SMALL, "start", 400, SVG_INK, "%s",
-			 it[i].name);
+		svg_text(f, x + (it[i].sw == SW_NONE ? 0 : SWATCH + 7), cy + 8, SVG_READABLE,
+			 "start", 400, SVG_INK, "%s", it[i].name);
 		x += item_width(&it[i]) + SPACE;
 	}
 	fputs("</g>\n", f);

@@ -21,6 +21,8 @@ extern const struct kind_style kind_style[K_NKINDS];
 struct legend {
 	int used[K_NKINDS];
 	int ticks, pool_flows, notes, merged;   /* the other things a picture may show */
+	int group;              /* pool threads to a lane, when more than one */
+	size_t hidden;          /* idle pool threads left out */
 	double height;          /* set by legend_measure() */
 };
 

@@ -96,10 +96,32 @@ trace_sync() {
 	answer "$1" >/dev/null
 }
 
-# draw_trace NAME TITLE — draws $LIB_TRACES/NAME.json as NAME.svg beside it
-# (tools/timeline); prints the SVG's path, or nothing when there is no trace.
+# draw_trace NAME TITLE [OPTION...] — draws $LIB_TRACES/NAME.json as NAME.svg
+# beside it (tools/timeline, with OPTIONs such as --mark MS:TEXT); prints the
+# SVG's path, or nothing when there is no trace.
 draw_trace() {
+	local name=$1 title=$2
+	shift 2
+	[ -n "${LIB_TRACES:-}" ] && [ -s "$LIB_TRACES/$name.json" ] || return 0
+	"$KIT/tools/timeline" "$LIB_TRACES/$name.json" --title "$title" "$@" \
+		-o "$LIB_TRACES/$name.svg" && echo "${LIB_TRACES#"$KIT"/}/$name.svg"
+}
+
+# trace_ms NAME REGEX [queued] — when the first event of $LIB_TRACES/NAME.json
+# whose line matches REGEX began, in ms after the file's first event (what
+# tools/timeline --mark takes); with "queued", when it was queued. Each event
+# is one line of the file (TRACE.md).
+trace_ms() {
 	[ -n "${LIB_TRACES:-}" ] && [ -s "$LIB_TRACES/$1.json" ] || return 0
-	"$KIT/tools/timeline" "$LIB_TRACES/$1.json" --title "$2" -o "$LIB_TRACES/$1.svg" &&
-		echo "${LIB_TRACES#"$KIT"/}/$1.svg"
+	awk -v re="$2" -v queued="${3:-}" '
+	match($0, /"ts":[0-9.]+/) {
+		ts = substr($0, RSTART + 5, RLENGTH - 5) + 0
+		if (min == "" || ts < min) min = ts
+		if (at == "" && $0 ~ re) {
+			at = ts
+			if (queued != "" && match($0, /"queued_ms":[0-9.]+/))
+				at -= substr($0, RSTART + 12, RLENGTH - 12) * 1000
+		}
+	}
+	END { if (at != "") printf "%.0f\n", (at - min) / 1000 }' "$LIB_TRACES/$1.json"
 }

@@ -10,6 +10,9 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+#define RIGHT_SLACK 16          /* the picture's margin right of the plot */
 
 double pic_px(const struct pic *p, double ts)
 {
@@ -23,6 +26,11 @@ int pic_clip(const struct pic *p, double ts, double end, double *a, double *b)
 	*a = pic_px(p, ts < p->w0 ? p->w0 : ts);
 	*b = pic_px(p, end > p->w1 ? p->w1 : end);
 	return 1;
+}
+
+const char *pic_label(const struct pic *p, const struct trace_slice *s)
+{
+	return trace_str(p->t, s->cmd ? s->cmd : s->name);
 }
 
 void pic_duration(char *buf, size_t cap, double us)
@@ -39,7 +47,7 @@ int mark_loop(struct pic *p, const struct lane *l)
 {
 	const struct trace_thread *th = &p->t->threads[l->thread];
 	struct band wait, run[K_NKINDS], inner[K_NKINDS];
-	char label[200], d[32];
+	char label[200], tip[400], d[32];
 	double a, b, last_tick = -10, outer_end = -1;
 
 	band_init(&wait, p->f, p->x0, p->x1, l->y + l->h * 0.3, l->h * 0.4);
@@ -72,9 +80,13 @@ int mark_loop(struct pic *p, const struct lane *l)
 			if (pass == 1 && !nested)
 				outer_end = s->ts + s->dur;
 			pic_duration(d, sizeof d, s->dur);
-			snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
+			snprintf(label, sizeof label, "%s · %s", pic_label(p, s), d);
+			svg_cut(label);
+			snprintf(tip, sizeof tip, "%s%s%s · %s", trace_str(p->t, s->name),
+				 s->cmd ? " · " : "", trace_str(p->t, s->cmd), d);
+			svg_cut(tip);
 			if (band_mark(bd, a, b, st->fill, st->text, st->cls,
-				      pass == 0 ? trace_str(p->t, s->name) : label, label) < 0)
+				      pass == 0 ? trace_str(p->t, s->name) : label, tip) < 0)
 				return -1;
 		}
 	}
@@ -103,7 +115,8 @@ int mark_thread(struct pic *p, const struct lane *l)
 		double q = s->queued_ms > 0 ? s->queued_ms * 1000 : 0;
 		if (q > 0 && pic_clip(p, s->ts - q, s->ts, &a, &b)) {
 			pic_duration(d, sizeof d, q);
-			snprintf(tip, sizeof tip, "%s queued · %s", trace_str(p->t, s->name), d);
+			snprintf(tip, sizeof tip, "%s queued · %s", pic_label(p, s), d);
+			svg_cut(tip);
 			if (band_mark(&queue, a, b, kind_style[K_QUEUED].fill, SVG_INK,
 				      kind_style[K_QUEUED].cls, tip, tip) < 0)
 				return -1;
@@ -112,17 +125,18 @@ int mark_thread(struct pic *p, const struct lane *l)
 			continue;
 		const struct kind_style *st = &kind_style[s->kind];
 		pic_duration(d, sizeof d, s->dur);
-		snprintf(label, sizeof label, "%s · %s", trace_str(p->t, s->name), d);
+		snprintf(label, sizeof label, "%s · %s", pic_label(p, s), d);
+		svg_cut(label);
 		if (band_mark(&job, a, b, st->fill, st->text, st->cls, label, label) < 0)
 			return -1;
 		/* A job too short to see gets its name beside it, where the lane is
 		 * free up to its next job: a /cat between two slow lookups is the
 		 * point of the picture, not a detail. */
 		double next = i + 1 < th->nslices ? pic_px(p, th->slices[i + 1].ts) : p->x1;
-		double w = svg_text_width(label, SVG_SMALL);
-		if (b - a < BAND_WIDE_PX && job.h >= SVG_SMALL + 2 && a > callout_end &&
+		double w = svg_text_width(label, TEXT);
+		if (b - a < BAND_WIDE_PX && job.h >= TEXT + 2 && a > callout_end &&
 		    b + 12 + w < next && b + 12 + w < p->x1) {
-			svg_text(p->f, b + 5, job.y + job.h / 2 + SVG_SMALL * 0.36, SVG_SMALL,
+			svg_text(p->f, b + 5, job.y + job.h / 2 + TEXT * 0.36, TEXT,
 				 "start", 400, SVG_INK, "%s", label);
 			callout_end = b + 12 + w;
 		}
@@ -130,6 +144,55 @@ int mark_thread(struct pic *p, const struct lane *l)
 	p->merged += queue.merged + job.merged;
 	band_flush(&queue, kind_style[K_QUEUED].cls);
 	band_flush(&job, kind_style[K_JOB].cls);
+	return 0;
+}
+
+/* A lane of several threads: each column of its bands shaded by the share of
+ * the threads busy there; and, when all their jobs are one command and run at
+ * once, "7 × /work 500" over them. */
+int mark_group(struct pic *p, const struct lane *l)
+{
+	struct band queue, job;
+	double a, b, w = 1.0 / (double)l->nmembers, first = -1, last = -1;
+	const struct trace_slice *one = NULL;
+	int same = 1;
+	size_t n = 0;
+	char label[240], d[32];
+
+	band_init(&queue, p->f, p->x0, p->x1, l->y, l->h * QUEUE_H);
+	band_init(&job, p->f, p->x0, p->x1, l->y + l->h * JOB_TOP, l->h * (1 - JOB_TOP));
+	for (size_t m = 0; m < l->nmembers; m++) {
+		const struct trace_thread *th = &p->t->threads[l->members[m]];
+		for (size_t i = 0; i < th->nslices; i++) {
+			const struct trace_slice *s = &th->slices[i];
+			double q = s->queued_ms > 0 ? s->queued_ms * 1000 : 0;
+			if (q > 0 && pic_clip(p, s->ts - q, s->ts, &a, &b) &&
+			    band_cover(&queue, a, b, kind_style[K_QUEUED].fill, w) < 0)
+				return -1;
+			if (!pic_clip(p, s->ts, s->ts + s->dur, &a, &b))
+				continue;
+			if (band_cover(&job, a, b, kind_style[s->kind].fill, w) < 0)
+				return -1;
+			same &= !one || (!strcmp(pic_label(p, s), pic_label(p, one)) &&
+					 fabs(s->dur - one->dur) < one->dur * 0.2 + 1000);
+			one = one ? one : s;
+			/* The label goes where every one of them runs: solid. */
+			first = a > first ? a : first;
+			last = last < 0 || b < last ? b : last;
+			n++;
+		}
+	}
+	p->merged += queue.merged + job.merged;
+	band_flush(&queue, kind_style[K_QUEUED].cls);
+	band_flush(&job, kind_style[K_JOB].cls);
+	if (one && same && job.h >= TEXT + 2) {
+		pic_duration(d, sizeof d, one->dur);
+		snprintf(label, sizeof label, "%zu × %s · %s", n, pic_label(p, one), d);
+		svg_cut(label);
+		if (svg_text_width(label, TEXT) + 12 <= last - first)
+			svg_text(p->f, first + 6, job.y + job.h / 2 + TEXT * 0.36, TEXT, "start", 400,
+				 kind_style[K_JOB].text, "%s", label);
+	}
 	return 0;
 }
 
@@ -144,14 +207,20 @@ int mark_spans(struct pic *p, const struct lane *l)
 		for (size_t i = 0; i < p->t->nspans; i++) {
 			const struct trace_span *s = &p->t->spans[i];
 			double e = s->end >= 0 ? s->end : p->t->t_max;
-			if (s->kind != l->kind || p->span_row[i] != r
+			if (s->kind != l->kind || (p->span_row[i] != r && p->span_row[i] != -2 - r)
 			    || !pic_clip(p, s->ts, e, &a, &b))
 				continue;
 			const struct kind_style *st = &kind_style[s->kind];
+			if (p->span_row[i] < 0) {       /* the rows were full: merged */
+				if (band_cover(&row, a, b, st->fill, 1) < 0)
+					return -1;
+				continue;
+			}
 			pic_duration(d, sizeof d, e - s->ts);
 			snprintf(label, sizeof label, "%s · %s%s%s", trace_str(p->t, s->name), d,
 				 s->outcome ? " · " : s->end < 0 ? " · still running" : "",
 				 trace_str(p->t, s->outcome));
+			svg_cut(label);
 			if (band_mark(&row, a, b, st->fill, st->text, st->cls, label, label) < 0)
 				return -1;
 			/* Its notes (a retry, the TCP fallback) as dots on the bar. */
@@ -289,11 +358,11 @@ int mark_flows(struct pic *p)
  * loop lane; one mark per few pixels. */
 void mark_instants(struct pic *p)
 {
-	for (size_t li = 0; li < p->nlanes; li++) {
-		const struct lane *l = &p->lanes[li];
-		if (l->type == LANE_SPANS)
+	for (size_t ti = 0; ti < p->t->nthreads; ti++) {
+		if (p->lane_of[ti] >= p->nlanes)
 			continue;
-		const struct trace_thread *th = &p->t->threads[l->thread];
+		const struct lane *l = &p->lanes[p->lane_of[ti]];
+		const struct trace_thread *th = &p->t->threads[ti];
 		double last_async = -10, last_signal = -100;
 		for (size_t i = 0; i < th->ninstants; i++) {
 			const struct trace_instant *in = &th->instants[i];
@@ -316,9 +385,9 @@ void mark_instants(struct pic *p)
 					l->y - 24, SVG_RED, x, l->y - 12, l->y + l->h, SVG_RED);
 				/* Its name to the right, or to the left near the edge. */
 				const char *name = trace_str(p->t, in->name);
-				int left = x + 9 + svg_text_width(name, SVG_SMALL) > p->x1 + 20;
+				int left = x + 9 + svg_text_width(name, TEXT) > p->x1 + 20;
 				if (fabs(x - last_signal) >= 80)
-					svg_text(p->f, left ? x - 9 : x + 9, l->y - 13, SVG_SMALL,
+					svg_text(p->f, left ? x - 9 : x + 9, l->y - 13, TEXT,
 						 left ? "end" : "start", 600, SVG_RED, "%s", name);
 				last_signal = x;
 			}
@@ -326,3 +395,27 @@ void mark_instants(struct pic *p)
 	}
 }
 
+/* What --mark asked for: a line down through the lanes at its moment, and its
+ * text in the row above them, to the right of the line where that clears the
+ * edge and the next mark, else to its left (marks in the order given). */
+void mark_notes(struct pic *p, const struct lanes_mark *m, size_t n, double y, double bottom)
+{
+	double last_end = 0;
+	for (size_t i = 0; i < n; i++) {
+		double ts = p->t->t_min + m[i].at_ms * 1000;
+		if (ts < p->w0 || ts > p->w1)
+			continue;
+		double x = pic_px(p, ts), w = svg_text_width(m[i].text, TEXT);
+		double next = i + 1 < n ? pic_px(p, p->t->t_min + m[i + 1].at_ms * 1000) : 1e9;
+		int right = x + 10 + w <= p->x1 + RIGHT_SLACK && (next < x || x + 10 + w < next - 6);
+		int left = !right && x - 10 - w >= last_end + 6;
+		fprintf(p->f, "<g class=\"callout\"><path d=\"M%.1f %.1fV%.1f\" stroke=\"%s\" "
+			"stroke-width=\"2.5\" stroke-dasharray=\"6 4\"/>"
+			"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"/>\n", x, y - TEXT * 0.4,
+			bottom, MARK_INK, x, y - TEXT * 0.4, MARK_INK);
+		svg_text(p->f, left ? x - 10 : x + 10, y, TEXT, left ? "end" : "start", 600,
+			 MARK_INK, "%s", m[i].text);
+		fputs("</g>\n", p->f);
+		last_end = left ? x : x + 10 + w;
+	}
+}

@@ -16,6 +16,11 @@
 #define SVG_LABEL 15
 #define SVG_SMALL 14
 
+/* The least a picture for a slide may use: a slide shows a picture at most
+ * about 1180 px wide and 530 high, so a picture drawn 1160 wide keeps 22 px
+ * text 22 px or more, readable from the back of a room. */
+#define SVG_READABLE 22
+
 /* The palette: Okabe and Ito's, which stays distinct for colour-blind readers,
  * on a white ground with slate greys for the frame. */
 #define SVG_INK     "#1f2933"   /* titles, labels */
@@ -37,9 +42,15 @@
 void svg_begin(FILE *f, double w, double h, const char *title, const char *desc);
 void svg_end(FILE *f);
 
-/* Writes S with XML's special characters escaped and control characters
- * dropped (an SVG with them is not well-formed). */
+/* Writes S with XML's special characters escaped, so that the document stays
+ * well-formed whatever S holds: C0 controls (but tab) dropped, a line break as
+ * a space, and what XML forbids or is not UTF-8 (a stray byte, U+FFFE, U+FFFF)
+ * as U+FFFD. A browser refuses a whole SVG for one such character. */
 void svg_escape(FILE *f, const char *s);
+
+/* Ends S on a character boundary: drops a UTF-8 sequence cut at its end, as
+ * snprintf() cuts a string that does not fit. Returns S. */
+char *svg_cut(char *s);
 
 /* A line of text at (X, Y): ANCHOR is "start", "middle" or "end"; WEIGHT 400
  * or 600; FILL a colour. The text is printf's FMT, escaped. */

@@ -5,12 +5,15 @@
  * a tick mark at every pass), one per pool thread (its jobs, and above each
  * the time it waited in the queue), lanes for child processes and DNS queries
  * when the run had them, flow lines from the loop to the pool and back, signal
- * markers, a time axis in ms and a legend of what is on the picture. The
- * picture is sized for a 1280×720 slide; work too short to see is merged and
- * shaded by how busy it was (band.h), so the file stays small at any length.
+ * markers, callouts (--mark), a time axis in ms and a legend of what is on
+ * the picture. The picture is sized for a slide's picture (1160×520 at most,
+ * every text 22 px: readable from the back of a room); work too short to see
+ * is merged and shaded by how busy it was (band.h), so the file stays small at
+ * any length.
  *
  * Usage: tools/timeline FILE.json [-o FILE.svg] [--from MS] [--to MS]
  *                      [--title TEXT] [--width PX] [--height PX]
+ *                      [--mark MS:TEXT]...
  */
 #define _GNU_SOURCE     /* program_invocation_short_name, for die() */
 
@@ -30,8 +33,10 @@ static void usage(FILE *to, int status)
 		"  --from MS     start the picture MS ms after the first event\n"
 		"  --to MS       end it MS ms after the first event (default: the last)\n"
 		"  --title TEXT  the heading (default: the step's name)\n"
-		"  --width PX    the picture's width (default 1280: a slide)\n"
-		"  --height PX   the most it may use (default 720); more lanes shrink\n");
+		"  --width PX    the picture's width (default 1160: a slide's picture)\n"
+		"  --height PX   the most it may use (default 520); past it pool lanes\n"
+		"                shrink, then idle ones go, then threads share lanes\n"
+		"  --mark MS:TEXT  a callout at MS ms after the first event (up to 8)\n");
 	exit(status);
 }
 
@@ -56,7 +61,8 @@ static double px_arg(const char *s, const char *opt, unsigned long min)
 
 int main(int argc, char **argv)
 {
-	struct lanes_opts o = { .width = 1280, .height = 720, .from_ms = 0, .to_ms = -1 };
+	struct lanes_opts o = { .width = 1160, .height = 520, .from_ms = 0, .to_ms = -1 };
+	struct lanes_mark marks[8];
 	const char *in = NULL, *out = NULL;
 	struct trace t;
 	char err[512];
@@ -86,6 +92,18 @@ int main(int argc, char **argv)
 			o.width = px_arg(v, a, 640);
 		else if (!strcmp(a, "--height"))
 			o.height = px_arg(v, a, 240);
+		else if (!strcmp(a, "--mark")) {
+			const char *colon = strchr(v, ':');
+			char ms[32];
+			if (!colon || colon == v || (size_t)(colon - v) >= sizeof ms || !colon[1])
+				die("--mark: '%s' is not MS:TEXT", v);
+			if (o.nmarks == sizeof marks / sizeof marks[0])
+				die("--mark: at most %zu", sizeof marks / sizeof marks[0]);
+			memcpy(ms, v, (size_t)(colon - v));
+			ms[colon - v] = '\0';
+			marks[o.nmarks++] = (struct lanes_mark){ ms_arg(a, ms, 0, 1e9), colon + 1 };
+			o.marks = marks;
+		}
 		else
 			usage(stderr, 2);
 	}

@@ -36,6 +36,7 @@ struct trace_slice {
 	double ts, dur;
 	double queued_ms;       /* a pool job's queue wait; < 0 when not given */
 	uint32_t name;
+	uint32_t cmd;           /* what the client asked ("/block 800"), or 0 */
 	enum trace_kind kind;
 };
 
@@ -95,6 +96,11 @@ struct trace {
  * flows grouped by id. Returns 0, or -1 with a message in ERR (which names the
  * file, and a line and column for malformed JSON). trace_free() releases T. */
 int trace_read(struct trace *t, const char *path, char *err, size_t errsize);
+
+/* The same from the bytes TEXT[0..SIZE), named
+ * PATH in messages: what trace_read() does once it has read the file. */
+int trace_parse(struct trace *t, const char *text, size_t size, const char *path,
+		char *err, size_t errsize);
 void trace_free(struct trace *t);
 
 /* The string at offset OFF of T's strings ("" for 0). */
