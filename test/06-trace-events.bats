@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # steps: 06-
 # --trace-events FILE (TRACE.md), what step 06 adds: signals on the loop track; a graceful shutdown closes the file.
-# Each recorded run is checked by test/trace-check.py: it parses, per thread the
+# Each recorded run is checked by tools/trace-check: it parses, per thread the
 # events come in order and the slices nest, every flow and span has both ends.
 
 load helpers
