@@ -8,7 +8,7 @@ load helpers
 	# RLIMIT_NPROC counts a user's tasks, and root is exempt from it: as root,
 	# run the server as an unprivileged user (65534, nobody) instead.
 	if [ "$(id -u)" -eq 0 ]; then
-		command -v setpriv >/dev/null || skip "setpriv is not installed, to drop root (apt install util-linux)"
+		needs setpriv util-linux
 		STEP_LAUNCHER="setpriv --reuid=65534 --regid=65534 --clear-groups"
 		$STEP_LAUNCHER test -x "$STEP_BIN" ||
 			skip "user 65534 cannot run $STEP_BIN from here (a parent directory is private)"

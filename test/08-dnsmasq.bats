@@ -8,7 +8,7 @@
 load helpers
 load dns-helpers
 
-DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+DNSMASQ=$(command -v dnsmasq || true)
 
 # free_port — a port free for UDP and TCP on 127.0.0.1 now (dnsmasq cannot be
 # given port 0: that turns its DNS off): the one tools/slowdns, which listens on
@@ -28,7 +28,7 @@ free_port() {
 # start_dnsmasq — dnsmasq in the foreground, logging to $BATS_TEST_TMPDIR/dnsmasq.err;
 # sets DNS_PORT once it has read its hosts file.
 start_dnsmasq() {
-	[ -x "$DNSMASQ" ] || skip "dnsmasq is not installed (apt install dnsmasq-base)"
+	needs dnsmasq dnsmasq-base
 	local hosts=$BATS_TEST_TMPDIR/hosts40 i log=$BATS_TEST_TMPDIR/dnsmasq.err
 	for i in $(seq 1 40); do
 		echo "10.1.0.$i many.test"
@@ -48,7 +48,7 @@ start_dnsmasq() {
 }
 
 @test "dnsmasq: its UDP answer for 40 addresses is truncated, its TCP one whole (dig)" {
-	command -v dig >/dev/null || skip "dig is not installed (apt install dnsutils)"
+	needs dig dnsutils
 	start_dnsmasq
 	run dig +noedns +notcp +ignore +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" many.test A
 	echo "$output"
@@ -72,7 +72,7 @@ start_dnsmasq() {
 }
 
 @test "dnsmasq: /resolve and Node's dns.resolve4 give the same answers" {
-	command -v node >/dev/null || skip "node is not installed, to compare with (apt install nodejs)"
+	needs node nodejs
 	start_dnsmasq
 	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 1000 --dns-tries 2
 	COMPARE_TIMEOUT=1000 compare one.test alias.test a.b.wild.test v6.test nope.test \

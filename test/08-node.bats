@@ -9,7 +9,7 @@ load helpers
 load dns-helpers
 
 setup() {
-	command -v node >/dev/null || skip "node is not installed, to compare with (apt install nodejs)"
+	needs node nodejs
 }
 
 names() {

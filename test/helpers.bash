@@ -13,6 +13,10 @@ CLIENT=$BIN_DIR/tools/client
 LOADGEN=$BIN_DIR/tools/loadgen
 SLOWDNS=$BIN_DIR/tools/slowdns
 
+# sbin too, which a normal user's PATH may lack (dnsmasq, ip live there); not
+# under test/without, whose PATH is the one that decides what is installed.
+[ -n "${KIT_PATH_ONLY:-}" ] || PATH=$PATH:/usr/sbin:/sbin
+
 SERVER_PID=
 PORT=
 BG_PIDS=()
@@ -21,6 +25,12 @@ BG_PIDS=()
 # introduced what the test checks).
 since() {
 	[ "$STEP_NUM" -ge $((10#$1)) ] || skip "needs step $1 or later"
+}
+
+# needs COMMAND PACKAGE — skips the test when COMMAND is not installed, naming
+# the package that provides it (test/run adds up what such skips need).
+needs() {
+	command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (apt install $2)"
 }
 
 # not_under_sanitizer WHY — skips the test when the program is a sanitizer build
