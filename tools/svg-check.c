@@ -191,7 +191,9 @@ static bool attributes(struct doc *d, bool root, bool *empty)
 			return bad(d, "attribute %.*s has no value", (int)len, d->s + start);
 		d->pos++;
 		skip_space(d);
-		char q = d->pos < d->n ? d->s[d->pos] : 0;
+		char q = '\0';
+		if (d->pos < d->n)
+			q = d->s[d->pos];
 		if (q != '"' && q != '\'')
 			return bad(d, "the value of %.*s is not quoted", (int)len, d->s + start);
 		size_t vstart = ++d->pos;
@@ -219,7 +221,7 @@ static bool attributes(struct doc *d, bool root, bool *empty)
 static bool element(struct doc *d)
 {
 	size_t nstart = ++d->pos, nlen = name(d);
-	bool empty, root = d->depth == 0, words = false;
+	bool empty = false, root = d->depth == 0, words = false;
 	if (nlen == 0)
 		return bad(d, "expected a tag name after '<'");
 	if (++d->depth > MAX_DEPTH)
@@ -330,8 +332,12 @@ int main(int argc, char **argv)
 			continue;
 		}
 		for (size_t cap = 0, got = 1; got > 0; size += got) {
-			if (size == cap && !(buf = realloc(buf, cap = cap ? cap * 2 : 1 << 16)))
-				die("out of memory");
+			if (size == cap) {
+				char *more = realloc(buf, cap = cap ? cap * 2 : 1 << 16);
+				if (!more)
+					die("out of memory");
+				buf = more;
+			}
 			got = fread(buf + size, 1, cap - size, f);
 		}
 		fclose(f);

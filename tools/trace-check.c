@@ -126,8 +126,12 @@ static void load(const char *path)
 	char *text = NULL;
 	size_t size = 0, cap = 0, n;
 	do {
-		if (size == cap && !(text = realloc(text, cap = cap ? cap * 2 : 1 << 16)))
-			die("out of memory");
+		if (size == cap) {
+			char *more = realloc(text, cap = cap ? cap * 2 : 1 << 16);
+			if (!more)
+				die("out of memory");
+			text = more;
+		}
 		size += n = fread(text + size, 1, cap - size, f);
 	} while (n > 0);
 	fclose(f);
@@ -432,6 +436,8 @@ int main(int argc, char **argv)
 			;
 		check_order(&byth[i], k - i, stack);
 	}
+	free(byth);
+	free(stack);
 	bool capped = cut;
 	size_t npolls = 0;
 	for (size_t i = 0; i < nev; i++) {
