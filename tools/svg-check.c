@@ -331,15 +331,17 @@ int main(int argc, char **argv)
 			failed++;
 			continue;
 		}
+		/* One byte more than the file, a NUL: strtoul() stops there. */
 		for (size_t cap = 0, got = 1; got > 0; size += got) {
-			if (size == cap) {
+			if (size + 1 >= cap) {
 				char *more = realloc(buf, cap = cap ? cap * 2 : 1 << 16);
 				if (!more)
 					die("out of memory");
 				buf = more;
 			}
-			got = fread(buf + size, 1, cap - size, f);
+			got = fread(buf + size, 1, cap - size - 1, f);
 		}
+		buf[size] = '\0';
 		fclose(f);
 		struct doc d = { .s = buf, .n = size };
 		if (!check(&d)) {
