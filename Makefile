@@ -31,14 +31,19 @@ all: $(STEPS) tools
 $(STEPS) tools:
 	$(MAKE) -C $@
 
-test: all
+# Both check what they need first: tools/setup installs it, or names the command that would.
+test:
+	@tools/setup test
+	@$(MAKE) --no-print-directory all
 	test/run $(STEP)
 
 diff:
 	@test -n "$(STEP)" || { echo "usage: make diff STEP=NN (02..08)"; exit 2; }
 	@tools/stepdiff $(STEP)
 
-demo: all
+demo:
+	@tools/setup demo
+	@$(MAKE) --no-print-directory all
 	@tools/demo
 
 pictures: all

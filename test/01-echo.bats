@@ -32,7 +32,7 @@ load helpers
 @test "listens on 127.0.0.1 by default and prints the real port" {
 	start_server
 	[ "$PORT" -gt 0 ]
-	ss -ltn "sport = :$PORT" | grep -q "127.0.0.1:$PORT"
+	tcp_sockets | grep -q "^LISTEN 127.0.0.1 $PORT "
 }
 
 @test "echoes a short message" {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # steps: 02-
 # --trace-events FILE (TRACE.md), what step 02 adds: polls and I/O callbacks, the size cap, a full disk, SIGKILL.
-# Each recorded run is checked by test/trace-check.py: it parses, per thread the
+# Each recorded run is checked by tools/trace-check: it parses, per thread the
 # events come in order and the slices nest, every flow and span has both ends.
 
 load helpers

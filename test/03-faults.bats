@@ -82,8 +82,8 @@ commands_file() {
 # do before that client reads. (The window is a measure, not a wait for an event:
 # "nothing more happens" announces itself with no event.)
 stalled_on_unread_replies() {
-	ss -tnH | awk -v port="$PORT" '{ split($5, p, ":") } p[2] == port && $2 > 0 { found = 1 }
-		END { exit !found }' || return 1
+	tcp_sockets | awk -v port="$PORT" '$5 == port && $7 > 0 { found = 1 } END { exit !found }' ||
+		return 1
 	local cpu0
 	cpu0=$(cpu_ticks "$SERVER_PID")
 	sleep 0.3
@@ -92,12 +92,11 @@ stalled_on_unread_replies() {
 
 # kernel_bytes — what the kernel holds of the replies to the client connection
 # that has some unread: its receive queue plus the server side's send queue
-# (ss: Recv-Q, Send-Q).
+# (/proc/net/tcp, as tcp_sockets reads it).
 kernel_bytes() {
-	ss -tnH | awk -v port="$PORT" '
-		{ split($4, l, ":"); split($5, p, ":") }
-		p[2] == port && $2 > 0 { client = l[2]; recvq = $2 }
-		l[2] == port { sendq[p[2]] = $3 }
+	tcp_sockets | awk -v port="$PORT" '
+		$1 == "ESTAB" && $5 == port && $7 > 0 { client = $3; recvq = $7 }
+		$1 == "ESTAB" && $3 == port { sendq[$5] = $6 }
 		END { if (client == "") exit 1; print recvq + sendq[client] }'
 }
 

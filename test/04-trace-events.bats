@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # steps: 04-
 # --trace-events FILE (TRACE.md), what step 04 adds: pool jobs on their workers' tracks, with arrows from submit to completion.
-# Each recorded run is checked by test/trace-check.py: it parses, per thread the
+# Each recorded run is checked by tools/trace-check: it parses, per thread the
 # events come in order and the slices nest, every flow and span has both ends.
 
 load helpers

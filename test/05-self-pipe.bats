@@ -38,17 +38,18 @@ load helpers
 	done
 	connect_fd probe
 	for fd in "${fds[@]}"; do
-		say "$fd" "/work 1000"
+		say "$fd" "/work 2000"
 	done
 	# Once all 64 run, hold the loop thread (step 04's /block) until they
 	# have finished: their completions find the loop busy and must share
-	# wake-ups, however slow or loaded the machine is.
+	# wake-ups, however slow or loaded the machine is. (2 s each: time for a
+	# loaded machine to start the last before the first ends.)
 	wait_for 10 '[ "$(stats_value "$probe" pool_running)" -eq 64 ]'
-	say "$probe" "/block 2000"
-	expect_line "$probe" "blocked the loop for 2000 ms" 10
+	say "$probe" "/block 3000"
+	expect_line "$probe" "blocked the loop for 3000 ms" 10
 	for fd in "${fds[@]}"; do
 		hear "$fd" 10
-		[[ $HEARD == "worked 1000 ms"* ]]
+		[[ $HEARD == "worked 2000 ms"* ]]
 	done
 	local sends wakeups
 	sends=$(stats_value "$probe" async_sends)

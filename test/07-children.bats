@@ -296,7 +296,7 @@ write_behind() {
 	say "$fd" "/run sleep 30"
 	wait_for 5 '[ -n "$(children_of "$SERVER_PID")" ]'
 	child=$(children_of "$SERVER_PID")
-	[ "$(ps -o pgid= -p "$child" | tr -d ' ')" -eq "$child" ]
+	[ "$(proc_stat "$child" 5)" -eq "$child" ]
 }
 
 @test "a client that vanishes while a grandchild holds the pipe: all of it ends" {

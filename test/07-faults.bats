@@ -8,14 +8,14 @@ load helpers
 	# RLIMIT_NPROC counts a user's tasks, and root is exempt from it: as root,
 	# run the server as an unprivileged user (65534, nobody) instead.
 	if [ "$(id -u)" -eq 0 ]; then
-		command -v setpriv >/dev/null || skip "setpriv (util-linux) is needed to drop root"
+		needs setpriv util-linux
 		STEP_LAUNCHER="setpriv --reuid=65534 --regid=65534 --clear-groups"
 		$STEP_LAUNCHER test -x "$STEP_BIN" ||
 			skip "user 65534 cannot run $STEP_BIN from here (a parent directory is private)"
 	fi
 	# Room for the server's own task and no other: its fork() must fail.
 	local uid=$(( $(id -u) == 0 ? 65534 : $(id -u) ))
-	start_server_after "ulimit -u \$(( \$(ps -L -u $uid --no-headers | wc -l) + 1 ))" --allow true
+	start_server_after "ulimit -u \$(( \$(tasks_of_uid $uid) + 1 ))" --allow true
 	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/run true\n/run true\nstill serving'
 	echo "$output"
 	[ "${lines[0]}" = "error: run true: Resource temporarily unavailable" ]

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # steps: 07-
 # --trace-events FILE (TRACE.md), what step 07 adds: each child from spawn to reap.
-# Each recorded run is checked by test/trace-check.py: it parses, per thread the
+# Each recorded run is checked by tools/trace-check: it parses, per thread the
 # events come in order and the slices nest, every flow and span has both ends.
 
 load helpers

@@ -136,7 +136,7 @@ resolver() {
 }
 
 @test "slowdns is a real DNS server: dig gets its answers" {
-	command -v dig >/dev/null || skip "dig is not installed (apt install dnsutils)"
+	needs dig dnsutils
 	start_dns --answer one.test=10.0.0.1 --answer alias.test=@one.test
 	run dig +short +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" alias.test A
 	[ "$output" = $'one.test.\n10.0.0.1' ]
@@ -145,6 +145,7 @@ resolver() {
 # ---- the lesson: thread-pool starvation, in a private namespace -------------
 
 @test "starvation: a slow /lookup starves /cat on a 1-thread pool; the throttle and /resolve avoid it" {
+	needs ip iproute2
 	run "$KIT_ROOT/tools/dns-starvation" 1000
 	[ "$status" -ne 77 ] || skip "no private namespace here: $output"
 	echo "$output"
@@ -173,6 +174,7 @@ resolver() {
 	ln -s "$BIN_DIR/tools" "$copy/tools"
 	sed -i 's|(pool.threads + 1) / 2;|pool.threads;|' "$copy/$STEP/pool.c"
 	! cmp -s "$KIT_ROOT/$STEP/pool.c" "$copy/$STEP/pool.c"
+	needs ip iproute2
 	(cd "$copy/$STEP" && make -s clean >/dev/null && make -s)
 	run env KIT_BIN_DIR="$copy" "$KIT_ROOT/tools/dns-starvation" 1000
 	[ "$status" -ne 77 ] || skip "no private namespace here: $output"
@@ -187,6 +189,8 @@ resolver() {
 }
 
 @test "/lookup of a name the DNS server does not know: the gai error" {
+	needs unshare util-linux
+	needs ip iproute2
 	run unshare -mn true
 	[ "$status" -eq 0 ] || skip "needs a private mount and network namespace (root)"
 	local conf=$BATS_TEST_TMPDIR/resolv.conf
@@ -208,6 +212,8 @@ resolver() {
 }
 
 @test "/lookup of a name with 150 addresses lists every one, once (glibc asks over TCP itself)" {
+	needs unshare util-linux
+	needs ip iproute2
 	run unshare -mn true
 	[ "$status" -eq 0 ] || skip "needs a private mount and network namespace (root)"
 	local conf=$BATS_TEST_TMPDIR/resolv.conf

@@ -8,33 +8,32 @@
 load helpers
 load dns-helpers
 
-DNSMASQ=$(command -v dnsmasq || echo /usr/sbin/dnsmasq)
+DNSMASQ=$(command -v dnsmasq || true)
 
 # free_port — a port free for UDP and TCP on 127.0.0.1 now (dnsmasq cannot be
-# given port 0: that turns its DNS off).
+# given port 0: that turns its DNS off): the one tools/slowdns, which listens on
+# both, is given for port 0, freed again.
 free_port() {
-	python3 -c '
-import socket
-while True:
-	t = socket.socket(); t.bind(("127.0.0.1", 0)); port = t.getsockname()[1]
-	u = socket.socket(type=socket.SOCK_DGRAM)
-	try:
-		u.bind(("127.0.0.1", port)); break
-	except OSError:
-		pass
-print(port)'
+	local fifo=$BATS_TEST_TMPDIR/free-port.out line pid
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	"$SLOWDNS" -p 0 >"$fifo" 2>/dev/null 3>&- &
+	pid=$!
+	read -r -t 10 line <"$fifo"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[[ $line =~ :([0-9]+)$ ]] && echo "${BASH_REMATCH[1]}"
 }
 
 # start_dnsmasq — dnsmasq in the foreground, logging to $BATS_TEST_TMPDIR/dnsmasq.err;
 # sets DNS_PORT once it has read its hosts file.
 start_dnsmasq() {
-	[ -x "$DNSMASQ" ] || skip "dnsmasq is not installed (apt install dnsmasq-base)"
-	command -v python3 >/dev/null || skip "python3 is needed to find a free port for dnsmasq"
+	needs dnsmasq dnsmasq-base
 	local hosts=$BATS_TEST_TMPDIR/hosts40 i log=$BATS_TEST_TMPDIR/dnsmasq.err
 	for i in $(seq 1 40); do
 		echo "10.1.0.$i many.test"
 	done >"$hosts"
-	DNS_PORT=$(free_port)
+	DNS_PORT=$(free_port) || return 1
 	"$DNSMASQ" --keep-in-foreground --log-facility=- --conf-file=/dev/null \
 		--port="$DNS_PORT" --listen-address=127.0.0.1 --bind-interfaces \
 		--no-resolv --no-hosts --user="$(id -un)" --local=/test/ \
@@ -49,7 +48,7 @@ start_dnsmasq() {
 }
 
 @test "dnsmasq: its UDP answer for 40 addresses is truncated, its TCP one whole (dig)" {
-	command -v dig >/dev/null || skip "dig is not installed (apt install dnsutils)"
+	needs dig dnsutils
 	start_dnsmasq
 	run dig +noedns +notcp +ignore +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" many.test A
 	echo "$output"
@@ -73,7 +72,7 @@ start_dnsmasq() {
 }
 
 @test "dnsmasq: /resolve and Node's dns.resolve4 give the same answers" {
-	command -v node >/dev/null || skip "node is not installed: nothing to compare with"
+	needs node nodejs
 	start_dnsmasq
 	start_server --dns-server "127.0.0.1:$DNS_PORT" --dns-timeout 1000 --dns-tries 2
 	COMPARE_TIMEOUT=1000 compare one.test alias.test a.b.wild.test v6.test nope.test \

@@ -9,7 +9,7 @@ load helpers
 load dns-helpers
 
 setup() {
-	command -v node >/dev/null || skip "node is not installed: nothing to compare with"
+	needs node nodejs
 }
 
 names() {

@@ -194,7 +194,7 @@ resolver() {
 }
 
 @test "slowdns agrees with dig: +notcp sees TC and no records, +tcp all of them" {
-	command -v dig >/dev/null || skip "dig is not installed (apt install dnsutils)"
+	needs dig dnsutils
 	start_dns --answer many.test='10.1.0.1*40' --answer c1.test=@c2.test --answer c2.test=10.0.0.2
 	run dig +notcp +ignore +time=2 +tries=1 @127.0.0.1 -p "$DNS_PORT" many.test A
 	echo "$output"

@@ -13,6 +13,10 @@ CLIENT=$BIN_DIR/tools/client
 LOADGEN=$BIN_DIR/tools/loadgen
 SLOWDNS=$BIN_DIR/tools/slowdns
 
+# sbin too, which a normal user's PATH may lack (dnsmasq, ip live there); not
+# under test/without, whose PATH is the one that decides what is installed.
+[ -n "${KIT_PATH_ONLY:-}" ] || PATH=$PATH:/usr/sbin:/sbin
+
 SERVER_PID=
 PORT=
 BG_PIDS=()
@@ -21,6 +25,12 @@ BG_PIDS=()
 # introduced what the test checks).
 since() {
 	[ "$STEP_NUM" -ge $((10#$1)) ] || skip "needs step $1 or later"
+}
+
+# needs COMMAND PACKAGE — skips the test when COMMAND is not installed, naming
+# the package that provides it (test/run adds up what such skips need).
+needs() {
+	command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (apt install $2)"
 }
 
 # not_under_sanitizer WHY — skips the test when the program is a sanitizer build
@@ -157,6 +167,48 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
+# proc_stat PID N — field N of /proc/PID/stat, numbered as in proc(5): 3 the
+# state, 4 the parent, 5 the process group, 14 and 15 the CPU ticks.
+proc_stat() {
+	local s
+	s=$(<"/proc/$1/stat") || return 1
+	s=${s##*) }             # past the command name, which may hold spaces and ')'
+	local -a f=($s)
+	echo "${f[$2 - 3]}"
+}
+
+# tasks_of_uid UID — how many tasks (threads) the user's processes have now: what
+# RLIMIT_NPROC counts. (A process that ends while this reads is left out.)
+tasks_of_uid() {
+	cat /proc/[0-9]*/status 2>/dev/null | awk -v uid="$1" '
+		$1 == "Name:" { if (mine) n += t; mine = 0; t = 0 }
+		$1 == "Uid:" { mine = $2 == uid }
+		$1 == "Threads:" { t = $2 }
+		END { if (mine) n += t; print n + 0 }'
+}
+
+# tcp_sockets — the machine's IPv4 TCP sockets, from /proc/net/tcp, one a line:
+#   STATE LOCAL_ADDR LOCAL_PORT PEER_ADDR PEER_PORT SEND_Q RECV_Q
+# STATE as ss(8) names it (LISTEN, ESTAB; another state: its hex code). The
+# queues are bytes not yet acknowledged by the peer, and received but not read.
+# (The kernel prints an address as a number in the machine's byte order: this
+# reads it as a little-endian machine, x86 or ARM, prints it.)
+tcp_sockets() {
+	awk 'function hex(s,  i, n) {
+		for (i = 1; i <= length(s); i++)
+			n = n * 16 + index("0123456789ABCDEF", toupper(substr(s, i, 1))) - 1
+		return n + 0
+	}
+	function addr(s) {
+		return hex(substr(s, 7, 2)) "." hex(substr(s, 5, 2)) "." hex(substr(s, 3, 2)) "." hex(substr(s, 1, 2))
+	}
+	NR > 1 {
+		split($2, l, ":"); split($3, p, ":"); split($5, q, ":")
+		st = $4 == "0A" ? "LISTEN" : $4 == "01" ? "ESTAB" : $4
+		print st, addr(l[1]), hex(l[2]), addr(p[1]), hex(p[2]), hex(q[1]), hex(q[2])
+	}' /proc/net/tcp
+}
+
 # Random binary data of N bytes with no '/' in it: from step 03 on a line that
 # starts with '/' is a command, and the echo suites must mean the same at every step.
 random_bytes() {
@@ -237,7 +289,7 @@ build_unit() {
 # status goes to $SERVER_STATUS. (A dead child stays a zombie until waited for,
 # so it is its state in /proc that says it has ended.)
 wait_server_exit() {
-	wait_for "$1" '! [ -e /proc/$SERVER_PID/stat ] || [ "$(awk "{ print \$3 }" /proc/$SERVER_PID/stat)" = Z ]' || return 1
+	wait_for "$1" '! [ -e /proc/$SERVER_PID/stat ] || [ "$(proc_stat "$SERVER_PID" 3)" = Z ]' || return 1
 	SERVER_STATUS=0
 	wait "$SERVER_PID" || SERVER_STATUS=$?
 	SERVER_PID=

@@ -10,28 +10,44 @@ load helpers
 	shopt -s nullglob
 	local svgs=("$KIT_ROOT"/pictures/*.svg)
 	[ ${#svgs[@]} -gt 0 ]
-	run python3 - "${svgs[@]}" <<'PY'
-import sys, xml.etree.ElementTree as ET
-NS = "{http://www.w3.org/2000/svg}"
-bad = 0
-for path in sys.argv[1:]:
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as e:
-        print(f"{path}: not XML: {e}"); bad += 1; continue
-    why = []
-    if root.tag != NS + "svg": why.append("root is not <svg>")
-    if not root.get("viewBox"): why.append("no viewBox")
-    if root.find(NS + "title") is None or not (root.find(NS + "title").text or "").strip(): why.append("no <title>")
-    if root.find(NS + "desc") is None: why.append("no <desc>")
-    for el in root.iter():
-        for k, v in el.attrib.items():
-            if k.endswith("href") and not v.startswith("#"): why.append(f"loads {v}")
-    if why: print(f"{path}: " + "; ".join(why)); bad += 1
-sys.exit(1 if bad else 0)
-PY
+	run "$BIN_DIR/tools/svg-check" "${svgs[@]}"
 	echo "$output"
 	[ "$status" -eq 0 ]
+}
+
+@test "svg-check refuses what is not well-formed, untitled, or not self-contained" {
+	local head='<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 9 9">' name
+	local -A body=(
+		[ok]='<title>A dot</title><desc>One.</desc><circle r="1"/>'
+		[unclosed]='<title>A dot</title><desc>One.</desc><circle r="1">'
+		[unquoted]='<title>A dot</title><desc>One.</desc><circle r=1/>'
+		[twice]='<title>A dot</title><desc>One.</desc><circle r="1" r="2"/>'
+		[entity]='<title>A dot</title><desc>One&nbsp;dot.</desc>'
+		[amp]='<title>A dot</title><desc>One & two.</desc>'
+		[lt]='<title>A dot</title><desc>One.</desc><circle id="<"/>'
+		[control]=$'<title>A dot</title><desc>One\x01.</desc>'
+		[utf8]=$'<title>A dot</title><desc>One\xc3\x28.</desc>'
+		[ref]='<title>A dot</title><desc>One&#1;.</desc>'
+		[loads]='<title>A dot</title><desc>One.</desc><image href="a.png"/>'
+		[xlink]='<title>A dot</title><desc>One.</desc><use xlink:href="b.svg#c"/>'
+		[untitled]='<title> </title><desc>One.</desc>'
+		[undescribed]='<title>A dot</title>'
+	)
+	for name in "${!body[@]}"; do
+		printf '%s%s</svg>\n' "$head" "${body[$name]}" >"$BATS_TEST_TMPDIR/$name.svg"
+	done
+	printf '<svg xmlns="http://www.w3.org/2000/svg"><title>A</title><desc>B</desc></svg>\n' \
+		>"$BATS_TEST_TMPDIR/noviewbox.svg"
+	printf '<!DOCTYPE svg>\n%s%s</svg>\n' "$head" "${body[ok]}" >"$BATS_TEST_TMPDIR/doctype.svg"
+	run "$BIN_DIR/tools/svg-check" "$BATS_TEST_TMPDIR/ok.svg"
+	[ "$status" -eq 0 ]
+	for name in "${!body[@]}" noviewbox doctype; do
+		[ "$name" != ok ] || continue
+		run "$BIN_DIR/tools/svg-check" "$BATS_TEST_TMPDIR/$name.svg"
+		echo "$name: $output"
+		[ "$status" -eq 1 ]
+		[[ $output == "$BATS_TEST_TMPDIR/$name.svg: "* ]]
+	done
 }
 
 @test "every image a Markdown file shows exists" {

@@ -34,7 +34,10 @@ slide_titles() {
 # render ARGS... — runs tools/check-render, skipping the test (with the reason
 # it printed) when Chromium or node_modules is missing.
 render() {
-	run "$KIT_ROOT/tools/check-render" "$@"
+	needs node nodejs
+	[ -n "${CHROME_PATH:-}" ] || command -v chromium >/dev/null ||
+		skip "no Chromium to render with (apt install chromium)"
+	CHROME_PATH=${CHROME_PATH:-$(command -v chromium)} run "$KIT_ROOT/tools/check-render" "$@"
 	echo "$output"
 	if [ "$status" -eq "$RENDER_SKIP" ]; then
 		skip "${output#check-render: skipped: }"
@@ -249,6 +252,7 @@ render() {
 }
 
 @test "make slides renders the three decks, each with its slides and none of the markers" {
+	needs node nodejs
 	[ -f "$KIT_ROOT/node_modules/@marp-team/marp-cli/marp-cli.js" ] ||
 		skip "node_modules is missing: run npm ci"
 	local out=$BATS_TEST_TMPDIR/out cut

@@ -12,9 +12,9 @@ echo_lines() {
 	echo_check "$f"
 }
 
-# trace_check [CHECK]... — test/trace-check.py on $TRACE.
+# trace_check [CHECK]... — tools/trace-check on $TRACE.
 trace_check() {
-	python3 "$KIT_ROOT/test/trace-check.py" "$TRACE" "$@"
+	"$BIN_DIR/tools/trace-check" "$TRACE" "$@"
 }
 
 # The server's loop thread is asleep in epoll_wait(). The recorder writes what
