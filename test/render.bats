@@ -25,6 +25,7 @@ setup() {
 # render ARGS... — runs tools/check-render, skipping the test (with the package
 # to install) when Chromium or node_modules is missing.
 render() {
+	needs node nodejs
 	run "$KIT_ROOT/tools/check-render" "$@"
 	echo "$output"
 	if [ "$status" -eq 77 ]; then
@@ -183,6 +184,7 @@ $(code_lines 4 '	if (trace_events) on_ready_traced(ev);')"
 }
 
 @test "check-render: an unknown cut is refused; no Chromium is a skip (77) that says what to install" {
+	needs node nodejs
 	run "$KIT_ROOT/tools/check-render" --cut talk-90
 	echo "$output"
 	[ "$status" -eq 2 ]
