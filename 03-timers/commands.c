@@ -48,10 +48,11 @@ void stats_line(char *buf, size_t size)
 	uint64_t now = loop_now(&loop);
 	snprintf(buf, size,
 		 "stats ticks=%lu uptime_ms=%llu idle_ms=%llu conns=%lu handles=%u refs=%u"
-		 " timers=%zu lag_ms=%llu",
+		 " timers=%zu lag_ms=%llu max_busy_ms=%llu utilization=%.3f",
 		 loop.ticks, (unsigned long long)(now - loop.start_ms),
-		 (unsigned long long)loop.idle_ms, conn_count, loop.active_handles,
-		 loop.active_refs, loop.heap_len, (unsigned long long)loop.lag_ms);
+		 (unsigned long long)loop_idle_ms(&loop), conn_count, loop.active_handles,
+		 loop.active_refs, loop.heap_len, (unsigned long long)loop.lag_ms,
+		 (unsigned long long)loop_max_busy_ms(&loop), loop_utilization(&loop));
 }
 
 /* ---- the commands ------------------------------------------------------- */

@@ -65,11 +65,13 @@ void stats_line(char *buf, size_t size)
 	pool_get_stats(&ps);
 	snprintf(buf, size,
 		 "stats ticks=%lu uptime_ms=%llu idle_ms=%llu conns=%lu handles=%u refs=%u"
-		 " timers=%zu lag_ms=%llu pool_threads=%u pool_queued=%u pool_running=%u"
+		 " timers=%zu lag_ms=%llu max_busy_ms=%llu utilization=%.3f"
+		 " pool_threads=%u pool_queued=%u pool_running=%u"
 		 " pool_done=%lu",
 		 loop.ticks, (unsigned long long)(now - loop.start_ms),
-		 (unsigned long long)loop.idle_ms, conn_count, loop.active_handles,
+		 (unsigned long long)loop_idle_ms(&loop), conn_count, loop.active_handles,
 		 loop.active_refs, loop.heap_len, (unsigned long long)loop.lag_ms,
+		 (unsigned long long)loop_max_busy_ms(&loop), loop_utilization(&loop),
 		 ps.threads, ps.queued, ps.running, ps.done);
 }
 

@@ -255,7 +255,10 @@ void conn_done(struct conn *c)
 
 /* ---- callbacks ---------------------------------------------------------- */
 
-/* EPOLLIN: one read() per wake-up, so one busy client cannot starve the rest. */
+/* EPOLLIN: one read() per wake-up, so one busy client cannot starve the rest;
+ * epoll is level-triggered, so what is left is read on the next tick. libuv
+ * reads at most 32 times per callback ("Prevent loop starvation when the data
+ * comes in as fast as (or faster than) we can read it"); one is stricter still. */
 static int conn_read(struct conn *c)
 {
 	ssize_t n = read(c->io.fd, read_buf, sizeof read_buf);

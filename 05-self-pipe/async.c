@@ -29,7 +29,9 @@
 
 /* The read end is readable: empty the pipe, then run the callback of every
  * handle whose flag is up. Emptying first means a send that lands meanwhile
- * leaves a byte behind, so it is seen on the next iteration, never lost. */
+ * leaves a byte behind, so it is seen on the next iteration, never lost.
+ * Reading until EAGAIN cannot go on for ever (as signal.c's could): no flag is
+ * lowered until it ends, so at most one byte per handle comes in meanwhile. */
 static void on_async_readable(struct io *w, uint32_t events)
 {
 	struct loop *l = w->h.loop;

@@ -96,8 +96,13 @@ struct loop {
 	uint64_t now;            /* ms, CLOCK_MONOTONIC, read once per iteration */
 	uint64_t start_ms;
 	unsigned long ticks;     /* iterations so far */
-	uint64_t idle_ms;        /* time spent blocked in epoll_wait() */
 	uint64_t lag_ms;         /* how late the most recent timer fired */
+	/* How busy the loop is, in µs since loop_init(), as Node measures it:
+	 * the time blocked in epoll_wait() is idle, all the rest is busy. */
+	uint64_t start_us;
+	uint64_t idle_us;        /* time spent blocked in epoll_wait() */
+	uint64_t woke_us;        /* when epoll_wait() last returned */
+	uint64_t max_busy_us;    /* the longest time between two epoll_wait()s */
 	unsigned active_handles;
 	unsigned active_refs;    /* active handles that are also ref'd */
 	struct timer **heap;     /* min-heap on (due, seq) */
@@ -126,6 +131,16 @@ int loop_run(struct loop *l);
 uint64_t loop_now(const struct loop *l);
 /* CLOCK_MONOTONIC in ms, read now (not cached): for measuring, not scheduling. */
 uint64_t loop_clock_ms(void);
+/* ms spent blocked in epoll_wait() since loop_init(). */
+uint64_t loop_idle_ms(const struct loop *l);
+/* The longest time, in ms, the loop has spent between two epoll_wait()s since
+ * loop_init(), the stretch running now included: the worst stall so far, seen
+ * whether or not a timer was due during it. Never reset, like the max of
+ * Node's perf_hooks.monitorEventLoopDelay() (unless reset()). */
+uint64_t loop_max_busy_ms(const struct loop *l);
+/* busy / (busy + idle) since loop_init(), from 0 to 1: Node's
+ * performance.eventLoopUtilization(). */
+double loop_utilization(const struct loop *l);
 /* Frees what loop_init() took, and stops and joins the pool's threads. Call
  * after loop_run() has returned. */
 void loop_close(struct loop *l);

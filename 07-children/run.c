@@ -120,6 +120,8 @@ static void run_resume(struct conn *c)
 		io_set(&r->err, EPOLLIN);
 }
 
+/* One read() per wake-up, as for a connection (conn.c): a child that writes
+ * for ever gets its turn each tick and no more. */
 static void on_pipe_readable(struct io *w, uint32_t events)
 {
 	struct run *r = w->h.data;

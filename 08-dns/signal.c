@@ -56,30 +56,34 @@ static void on_signal(int signum)
 
 /* ---- the loop's side ---------------------------------------------------- */
 
+/* One read() per callback, never a drain until EAGAIN: a signal arriving
+ * during the callbacks (or raised by one) writes a new byte, so a drain could
+ * last as long as the signals keep coming, and no timer would fire meanwhile.
+ * libuv bounds its reads the same way (at most 32 in uv__read(), "Prevent loop
+ * starvation when the data comes in as fast as (or faster than) we can read
+ * it"). The pipe is level-triggered: a byte left in it is read next tick. */
 static void on_signal_pipe(struct io *w, uint32_t events)
 {
 	struct loop *l = w->h.loop;
 	unsigned char buf[64];
-	ssize_t n;
 	(void)events;
 
-	while ((n = read(w->fd, buf, sizeof buf)) > 0) {
-		for (ssize_t i = 0; i < n; i++) {
-			/* Lowered before the callbacks run: a signal arriving
-			 * during them raises it again and writes a new byte. */
-			atomic_store(&pending[buf[i]], 0);
-			l->signals++;
-			if (l->trace_events)    /* here, never in the handler */
-				trace_signal(l, buf[i]);
-			/* As in async.c: a callback may close a handle; the walk
-			 * goes on through its kept `next`. */
-			struct signal_handle *s = l->signal_handles;
-			while (s != NULL) {
-				struct signal_handle *next = s->next;
-				if (s->signum == buf[i] && handle_is_active(&s->h))
-					s->cb(s, s->signum);
-				s = next;
-			}
+	ssize_t n = read(w->fd, buf, sizeof buf);
+	for (ssize_t i = 0; i < n; i++) {
+		/* Lowered before the callbacks run: a signal arriving during
+		 * them raises it again and writes a new byte. */
+		atomic_store(&pending[buf[i]], 0);
+		l->signals++;
+		if (l->trace_events)    /* here, never in the handler */
+			trace_signal(l, buf[i]);
+		/* As in async.c: a callback may close a handle; the walk goes
+		 * on through its kept `next`. */
+		struct signal_handle *s = l->signal_handles;
+		while (s != NULL) {
+			struct signal_handle *next = s->next;
+			if (s->signum == buf[i] && handle_is_active(&s->h))
+				s->cb(s, s->signum);
+			s = next;
 		}
 	}
 }

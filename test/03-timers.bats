@@ -98,7 +98,7 @@ load helpers
 @test "/stats: one line, the step 03 keys first and in order" {
 	start_server
 	run "$CLIENT" -p "$PORT" -t 5000 <<<"/stats"
-	[[ $output =~ ^stats\ ticks=[0-9]+\ uptime_ms=[0-9]+\ idle_ms=[0-9]+\ conns=1\ handles=[0-9]+\ refs=[0-9]+\ timers=[0-9]+\ lag_ms=[0-9]+ ]]
+	[[ $output =~ ^stats\ ticks=[0-9]+\ uptime_ms=[0-9]+\ idle_ms=[0-9]+\ conns=1\ handles=[0-9]+\ refs=[0-9]+\ timers=[0-9]+\ lag_ms=[0-9]+\ max_busy_ms=[0-9]+\ utilization=[01]\.[0-9]{3}($|\ ) ]]
 }
 
 @test "unknown commands and bad arguments get one error line, the connection stays" {

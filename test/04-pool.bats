@@ -34,7 +34,7 @@ setup() {
 @test "/stats: the pool keys follow step 03's" {
 	start_server
 	run "$CLIENT" -p "$PORT" -t 5000 <<<$'/work 10\n/stats'
-	[[ ${lines[1]} =~ \ lag_ms=[0-9]+\ pool_threads=4\ pool_queued=0\ pool_running=0\ pool_done=1($|\ ) ]]
+	[[ ${lines[1]} =~ \ utilization=[01]\.[0-9]{3}\ pool_threads=4\ pool_queued=0\ pool_running=0\ pool_done=1($|\ ) ]]
 }
 
 # Starts N connections each asking /work MS at once; prints their queued times.
