@@ -274,6 +274,18 @@ cut_stats() {
 		END { print slides + 1, demos + 0, words + 0 }'
 }
 
+# spoken_fits SLIDES WORDS SLOT_MIN QUESTIONS_MIN — do the words of a cut, at 140
+# a minute, with 5 s for each slide change, fill its slot as tools/rehearse
+# plans it? At most the slot less its questions and one minute for the demos;
+# at least the slot less its questions and 5 minutes, so that a speaker does not
+# end the talk minutes early. Prints the bounds.
+spoken_fits() {
+	local slides=$1 words=$2 talk=$((($3 - $4) * 60))
+	local max=$(((talk - 60 - 5 * slides) * 140 / 60)) min=$(((talk - 300 - 5 * slides) * 140 / 60))
+	echo "words: $words, between $min and $max for $3 minutes with $4 of questions"
+	[ "$words" -ge "$min" ] && [ "$words" -le "$max" ]
+}
+
 @test "each talk cut fits its slot: slides, live demos and spoken words within its limits" {
 	local slides demos words
 	read -r slides demos words < <(cut_stats talk-20)
@@ -281,17 +293,28 @@ cut_stats() {
 	[ "$slides" -le 28 ]
 	[ "$demos" -ge 1 ]
 	[ "$demos" -le 2 ]
-	[ "$words" -le 1700 ]
+	spoken_fits "$slides" "$words" 20 3
 	read -r slides demos words < <(cut_stats talk-40)
 	echo "talk-40: $slides slides, $demos demos, $words words"
 	[ "$slides" -le 50 ]
 	[ "$demos" -ge 3 ]
 	[ "$demos" -le 4 ]
-	[ "$words" -le 3600 ]
+	spoken_fits "$slides" "$words" 40 5
 	# The workshop is every slide but the talks' own (their short dividers).
 	read -r slides demos words < <(cut_stats workshop)
 	echo "workshop: $slides slides, $demos demos, $words words"
 	[ "$slides" -eq $(($(slide_titles "$SLIDES" | wc -l) - $(grep -c '^<!-- cuts: talk-40 -->$' "$SLIDES"))) ]
+}
+
+@test "the slot check fails on a talk that ends minutes early, or runs into its questions" {
+	run spoken_fits 50 2615 40 5        # talk-40 as it once was: 22:59 of 35:00
+	echo "$output"
+	[ "$status" -ne 0 ]
+	run spoken_fits 27 2000 20 3
+	echo "$output"
+	[ "$status" -ne 0 ]
+	run spoken_fits 27 1800 20 3
+	[ "$status" -eq 0 ]
 }
 
 @test "every cut keeps the talk's shape" {
