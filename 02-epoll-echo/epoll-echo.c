@@ -467,7 +467,8 @@ int main(int argc, char **argv)
 		trace_events = trace_events_open(opt.trace_events,
 			(uint64_t)opt.trace_events_max_mb << 20, prog, "02-epoll-echo");
 		if (trace_events == NULL)
-			die("cannot write %s: %s", opt.trace_events, strerror(errno));
+			die("cannot write %s: %s", opt.trace_events,
+			    errno == ENODEV ? "not a regular file" : strerror(errno));
 	}
 	listen_fd = listen_on(opt.host, opt.port);
 	/* The listener is the one fd whose data.ptr is NULL. */

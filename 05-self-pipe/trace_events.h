@@ -34,7 +34,8 @@ struct trace_event {
 /* Creates PATH and writes the header and the process's and the calling
  * thread's ("loop") names. Recording stops, with a note on stderr and in the
  * file, before the file would pass MAX_BYTES. PROG prefixes that note; STEP
- * names the process. Returns NULL with errno set if PATH cannot be written. */
+ * names the process. Returns NULL with errno set if PATH cannot be written,
+ * ENODEV if it is not a regular file (a FIFO, a device): never blocks. */
 struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 				       const char *prog, const char *step);
 /* Writes what is buffered, closes the file, frees TE.
