@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct io;
+struct loop;
 struct trace_events;
 
 /* One event. ts and dur are in ns of CLOCK_MONOTONIC (trace_events_now());
@@ -62,5 +63,8 @@ const char *trace_events_name(uint32_t events);
 
 /* Runs W's callback for EVENTS inside a slice named for its fd: "io fd 7 (conn)". */
 void trace_io(struct io *w, uint32_t events);
+/* On the loop thread: RUN(L), the timers phase, inside a slice when it fires
+ * a timer (most ticks fire none). */
+void trace_timers(struct loop *l, void (*run)(struct loop *l));
 
 #endif
