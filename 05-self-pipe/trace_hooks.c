@@ -17,7 +17,7 @@
 
 /* ---- constants ---------------------------------------------------------- */
 
-enum { JOB_NAME_MAX = 300 };    /* "done " and a job's name, cut */
+enum { JOB_NAME_MAX = 300 };    /* "complete " and a job's name, cut */
 
 /* ---- the loop's phases -------------------------------------------------- */
 
@@ -53,6 +53,20 @@ static void flow(struct trace_events *te, char ph, uint64_t ts, uint64_t id)
 	trace_events_add(te, &ev);
 }
 
+/* A flow event at the start of a short slice of the flow's own category,
+ * where a viewer can bind it: Chromium's DevTools binds a flow event only to
+ * a slice with the same pid, tid, ts and cat, Perfetto to the slice around
+ * it. The callers' slices are of other categories (io, loop). */
+static void flow_marked(struct trace_events *te, char ph, uint64_t id, const char *what,
+			const char *name)
+{
+	char slice[JOB_NAME_MAX];
+	uint64_t ts = trace_events_now();
+	flow(te, ph, ts, id);
+	snprintf(slice, sizeof slice, "%s %s", what, name);
+	trace_slice(te, "pool", slice, ts, NULL);
+}
+
 /* A send's flow id: its number, past the pool's ids (a different flow in a
  * viewer needs a different id). */
 static uint64_t send_id(unsigned long n)
@@ -69,7 +83,7 @@ void trace_submit(struct work *w)
 {
 	struct trace_events *te = w->loop->trace_events;
 	w->trace_id = trace_events_id(te);
-	flow(te, 's', trace_events_now(), w->trace_id);
+	flow_marked(te, 's', w->trace_id, "submit", job_name(w));
 }
 
 void trace_job(struct work *w)
@@ -96,9 +110,9 @@ void trace_done(struct work *w)
 	struct trace_events *te = w->loop->trace_events;
 	char name[JOB_NAME_MAX];
 	uint64_t id = w->trace_id, start = trace_events_now();
-	/* Copied first: the callback may free W. */
+	/* Named first: the callback may free W. */
 	snprintf(name, sizeof name, "done %s", job_name(w));
-	flow(te, 'f', start, id);
+	flow_marked(te, 'f', id, "complete", job_name(w));
 	if (w->done != NULL)
 		w->done(w);
 	trace_slice(te, "loop", name, start, NULL);   /* the loop's work */
@@ -118,16 +132,20 @@ void trace_async_send(struct async *a)
 	ev = (struct trace_event){ .ph = 's', .cat = "async", .name = "wakeup", .ts = ts,
 				   .id = send_id(n) };
 	trace_events_add(te, &ev);
+	trace_slice(te, "async", "async_send", ts, NULL);   /* for the arrow: see flow_marked() */
 }
 
 void trace_wakeup(struct async *a)
 {
 	struct trace_events *te = a->h.loop->trace_events;
-	unsigned long sent = atomic_load(&a->traced_sends);
+	unsigned long sent = atomic_load(&a->traced_sends), woken = a->traced_woken;
 	uint64_t ts = trace_events_now();
+	char args[48];
 	for (; a->traced_woken < sent; a->traced_woken++) {
 		struct trace_event ev = { .ph = 'f', .cat = "async", .name = "wakeup", .ts = ts,
 					  .id = send_id(a->traced_woken + 1) };
 		trace_events_add(te, &ev);
 	}
+	snprintf(args, sizeof args, "\"sends\":%lu", sent - woken);
+	trace_slice(te, "async", "wakeup", ts, args);   /* for the arrows: see flow_marked() */
 }

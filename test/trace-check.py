@@ -18,7 +18,8 @@ Usage: trace-check.py FILE [--cut] [CHECK]...
 Always checked: the JSON parses; every event has the fields its phase needs;
 one process; every thread with events is named; per thread, the events are in
 the order they happened (a slice counts when it ends), and the slices nest;
-every flow has its start and its finish (inside a slice), in time order; every
+every flow has its start and its finish (inside a slice), in time order, and
+each of its events starts a slice of its own category on its thread; every
 async span that begins, ends. (After --trace-events-max stopped the recording,
 a flow or span may lack its end: only the order is checked.)
 Prints `ok: N events, T threads, P polls`, or what is wrong and exits 1.
@@ -131,6 +132,30 @@ def check_flows(evs, per, capped):
     return len(flows)
 
 
+def check_flow_binding(evs, capped):
+    """Every flow event (s, t, f) lies inside a slice of its own pid, tid and
+    cat, and that slice starts at the flow event's ts: Chromium's DevTools
+    binds a flow event only to a slice with the same pid, tid, ts and cat, and
+    Perfetto to the slice around it on its thread. (In a run cut short, the
+    slice of a job still running was never written.)"""
+    starts = {}
+    for ev in evs:
+        if ev["ph"] == "X":
+            starts.setdefault((ev["pid"], ev["tid"], ev["cat"]), []).append(ev)
+    for ev in evs:
+        if ev["ph"] not in "stf":
+            continue
+        mine = starts.get((ev["pid"], ev["tid"], ev["cat"]), [])
+        if capped and not inside_slice(ev, mine):
+            continue
+        if not inside_slice(ev, mine):
+            fail("flow %s %s: no %s slice on its thread around ts %s: %s"
+                 % (ev["cat"], ev["id"], ev["cat"], ev["ts"], ev))
+        if not any(s["ts"] == ev["ts"] for s in mine):
+            fail("flow %s %s: no %s slice on its thread starts at ts %s: %s"
+                 % (ev["cat"], ev["id"], ev["cat"], ev["ts"], ev))
+
+
 def matching(evs, spec):
     cat, ph, name = (spec.split(":", 2) + ["", ""])[:3]
     return [e for e in evs if e["ph"] != "M" and (not cat or e["cat"] == cat)
@@ -161,6 +186,7 @@ def main(argv):
         check_thread(names[tid], tevs)
     capped = cut or any(e["ph"] == "i" and e["cat"] == "trace" for e in evs)
     check_flows(evs, per, capped)
+    check_flow_binding(evs, capped)
     polls = [e for e in evs if is_poll(e)]
 
     while args:
