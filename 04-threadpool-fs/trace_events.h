@@ -12,6 +12,7 @@
 #ifndef TRACE_EVENTS_H
 #define TRACE_EVENTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct io;
@@ -45,6 +46,9 @@ void trace_events_close(struct trace_events *te);
 void trace_events_flush(struct trace_events *te);
 /* CLOCK_MONOTONIC in ns: the clock of every ts. */
 uint64_t trace_events_now(void);
+/* S as the inside of a JSON string, as names are written (escaped, bytes past
+ * ASCII as '?'), into OUT of SIZE bytes, terminated: for a hook's args. */
+void trace_events_escape(char *out, size_t size, const char *s);
 /* Records EV, made by the calling thread. Any thread may call it. */
 void trace_events_add(struct trace_events *te, const struct trace_event *ev);
 /* Names the calling thread's track NAME (a thread_name metadata event). */
@@ -72,6 +76,10 @@ const char *trace_events_name(uint32_t events);
 
 /* Runs W's callback for EVENTS inside a slice named for its fd: "io fd 7 (conn)". */
 void trace_io(struct io *w, uint32_t events);
+/* On the loop thread, as a client's command LINE starts: the io slice it runs
+ * in (the first command, when one read brought several) and the pool jobs it
+ * submits get "cmd":LINE in their args, cut at 64 bytes. */
+void trace_command(const char *line);
 /* On the loop thread: RUN(L), the timers phase, inside a slice when it fires
  * a timer (most ticks fire none). */
 void trace_timers(struct loop *l, void (*run)(struct loop *l));

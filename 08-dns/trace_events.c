@@ -136,6 +136,11 @@ static void json_string(char *out, size_t size, const char *s)
 	*l.p = '\0';
 }
 
+void trace_events_escape(char *out, size_t size, const char *s)
+{
+	json_string(out, size, s);
+}
+
 /* A write failed part-way (a full disk, a file size limit): what did go in
  * overwrote the trailer of the last whole write, and the file ends mid-event.
  * Put that trailer back and cut the file after it. This needs no new space:

@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
 
@@ -18,7 +20,17 @@
 
 /* ---- constants ---------------------------------------------------------- */
 
-enum { JOB_NAME_MAX = 300 };    /* "complete " and a job's name, cut */
+enum {
+	JOB_NAME_MAX = 300,             /* "complete " and a job's name, cut */
+	CMD_MAX = 64,                   /* of a command line's bytes, in args.cmd */
+	CMD_ARGS_MAX = CMD_MAX * 6 + 16,        /* "cmd":"...", escaped */
+};
+
+/* The loop thread's commands, as args members ("cmd":"/block 800"): the first
+ * run by the io callback now running, which labels its slice, and the one
+ * whose work is being done now (a command's, or a job's done callback's),
+ * which labels the jobs it submits. */
+static char io_cmd[CMD_ARGS_MAX], current_cmd[CMD_ARGS_MAX];
 
 /* ---- the loop's phases -------------------------------------------------- */
 
@@ -36,14 +48,40 @@ void trace_timers(struct loop *l, void (*run)(struct loop *l))
 
 void trace_io(struct io *w, uint32_t events)
 {
-	char name[64], args[64];
+	char name[64], args[CMD_ARGS_MAX + 64];
 	struct trace_events *te = w->h.loop->trace_events;
 	/* Named before the callback runs: the callback may close W. */
 	snprintf(name, sizeof name, "io fd %d (%s)", w->fd, w->what);
-	snprintf(args, sizeof args, "\"events\":\"%s\"", trace_events_name(events));
+	io_cmd[0] = current_cmd[0] = '\0';
 	uint64_t start = trace_events_now();
 	w->cb(w, events);
+	snprintf(args, sizeof args, "\"events\":\"%s\"%s%s", trace_events_name(events),
+		 io_cmd[0] != '\0' ? "," : "", io_cmd);
 	trace_slice(te, "io", name, start, args);
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+void trace_command(const char *line)
+{
+	char cut[CMD_MAX + 1], escaped[CMD_MAX * 6 + 1];
+	size_t n = strnlen(line, CMD_MAX + 1);
+	if (n > CMD_MAX) {
+		n = CMD_MAX;
+		while (n > 0 && ((unsigned char)line[n] & 0xc0) == 0x80)
+			n--;            /* not inside a UTF-8 sequence */
+	}
+	memcpy(cut, line, n);
+	cut[n] = '\0';
+	trace_events_escape(escaped, sizeof escaped, cut);
+	snprintf(current_cmd, sizeof current_cmd, "\"cmd\":\"%s\"", escaped);
+	if (io_cmd[0] == '\0')
+		memcpy(io_cmd, current_cmd, sizeof io_cmd);
+}
+
+const char *trace_command_args(void)
+{
+	return current_cmd[0] != '\0' ? current_cmd : NULL;
 }
 
 /* ---- the pool's hooks --------------------------------------------------- */
@@ -84,6 +122,7 @@ void trace_submit(struct work *w)
 {
 	struct trace_events *te = w->loop->trace_events;
 	w->trace_id = trace_events_id(te);
+	w->trace_cmd = current_cmd[0] != '\0' ? strdup(current_cmd) : NULL;
 	flow_marked(te, 's', w->trace_id, "submit", job_name(w));
 }
 
@@ -91,7 +130,7 @@ void trace_job(struct work *w)
 {
 	static _Thread_local bool named;
 	struct trace_events *te = w->loop->trace_events;
-	char args[64];
+	char args[CMD_ARGS_MAX + 64];
 	if (!named) {
 		char name[32];
 		snprintf(name, sizeof name, "pool-%u", trace_events_thread_number(te));
@@ -101,8 +140,9 @@ void trace_job(struct work *w)
 	uint64_t start = trace_events_now();
 	flow(te, 't', start, w->trace_id);
 	w->work(w);
-	snprintf(args, sizeof args, "\"queued_ms\":%llu",
-		 (unsigned long long)(w->started_ms - w->queued_ms));
+	snprintf(args, sizeof args, "\"queued_ms\":%llu%s%s",
+		 (unsigned long long)(w->started_ms - w->queued_ms),
+		 w->trace_cmd != NULL ? "," : "", w->trace_cmd != NULL ? w->trace_cmd : "");
 	trace_slice(te, "pool", job_name(w), start, args);
 }
 
@@ -111,12 +151,18 @@ void trace_done(struct work *w)
 	struct trace_events *te = w->loop->trace_events;
 	char name[JOB_NAME_MAX];
 	uint64_t id = w->trace_id, start = trace_events_now();
+	char saved[CMD_ARGS_MAX], *cmd = w->trace_cmd;
 	/* Named first: the callback may free W. */
 	snprintf(name, sizeof name, "done %s", job_name(w));
 	flow_marked(te, 'f', id, "complete", job_name(w));
+	/* What the callback submits (the next /cat chunk) is the command's too. */
+	memcpy(saved, current_cmd, sizeof saved);
+	snprintf(current_cmd, sizeof current_cmd, "%s", cmd != NULL ? cmd : "");
 	if (w->done != NULL)
 		w->done(w);
-	trace_slice(te, "loop", name, start, NULL);   /* the loop's work */
+	memcpy(current_cmd, saved, sizeof current_cmd);
+	trace_slice(te, "loop", name, start, cmd);   /* the loop's work */
+	free(cmd);
 }
 
 /* ---- the async handles' hooks ------------------------------------------- */
