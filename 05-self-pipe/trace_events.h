@@ -1,8 +1,8 @@
 /*
  * trace_events.h — the recorder behind --trace-events FILE: the run written as a
  * Chrome Trace Event file, the JSON that `node --trace-event-categories` writes
- * and that Perfetto, chrome://tracing and speedscope open. TRACE.md at the top of
- * the kit is the file's contract: what each event is and what it is named.
+ * and that Perfetto, Chrome's DevTools and speedscope open. TRACE.md at the top
+ * of the kit is the file's contract: what each event is and what it is named.
  *
  * Events are buffered and written when the buffer fills or when the loop is
  * about to sleep (trace_poll_start), so a busy loop makes large writes and an
