@@ -91,14 +91,15 @@ static void flow(struct trace_events *te, char ph, uint64_t ts, uint64_t id)
  * where a viewer can bind it: Chromium's DevTools binds a flow event only to
  * a slice with the same pid, tid, ts and cat, Perfetto to the slice around
  * it. The callers' slices are of other categories (io, loop). */
-static void flow_marked(struct trace_events *te, char ph, uint64_t id, const char *what,
-			const char *name)
+static uint64_t flow_marked(struct trace_events *te, char ph, uint64_t id, const char *what,
+			    const char *name)
 {
 	char slice[JOB_NAME_MAX];
 	uint64_t ts = trace_events_now();
 	flow(te, ph, ts, id);
 	snprintf(slice, sizeof slice, "%s %s", what, name);
 	trace_slice(te, "pool", slice, ts, NULL);
+	return ts;
 }
 
 /* A send's flow id: its number, past the pool's ids (a different flow in a
@@ -145,11 +146,10 @@ void trace_done(struct work *w)
 {
 	struct trace_events *te = w->loop->trace_events;
 	char name[JOB_NAME_MAX];
-	uint64_t id = w->trace_id, start = trace_events_now();
 	char saved[CMD_ARGS_MAX], *cmd = w->trace_cmd;
 	/* Named first: the callback may free W. */
 	snprintf(name, sizeof name, "done %s", job_name(w));
-	flow_marked(te, 'f', id, "complete", job_name(w));
+	uint64_t start = flow_marked(te, 'f', w->trace_id, "complete", job_name(w));
 	/* What the callback submits (the next /cat chunk) is the command's too. */
 	memcpy(saved, current_cmd, sizeof saved);
 	snprintf(current_cmd, sizeof current_cmd, "%s", cmd != NULL ? cmd : "");
