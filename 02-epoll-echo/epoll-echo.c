@@ -17,8 +17,8 @@
  *
  * Protocol: byte echo, as in 01. On EOF, everything pending is sent, then close.
  *
- * --trace-events FILE records the run for Perfetto or chrome://tracing: the
- * recorder is trace_events.c, the loop's hooks are below in loop_run().
+ * --trace-events FILE records the run for Perfetto or Chrome's DevTools: the
+ * recorder is trace_events.c, the loop's hooks are in wait_ready() and on_ready().
  *
  * Usage: epoll-echo [--host ADDR] [--port N] [--trace] [--trace-events FILE]
  *                   [--trace-events-max MB]
@@ -399,8 +399,26 @@ static void trace_tick(unsigned long tick, const struct epoll_event *evs, int n)
 		fprintf(stderr, "%d events\n", n);
 }
 
-/* What the loop does for one ready fd. */
-static void on_ready(const struct epoll_event *ev)
+/* Blocks until some fd is ready and fills EVENTS: epoll_wait(), told apart
+ * from the loop so that --trace and --trace-events watch it from here. Returns
+ * how many are ready, 0 when a signal interrupted the wait. */
+static int wait_ready(struct epoll_event *events, unsigned long tick)
+{
+	uint64_t traced = trace_events ? trace_poll_start(trace_events, -1) : 0;
+	int n = epoll_wait(epfd, events, MAX_EVENTS, -1);
+	if (traced != 0)
+		trace_poll(trace_events, traced, tick, -1, "no timers", n);
+	if (n < 0) {
+		if (errno == EINTR)
+			return 0;       /* a signal arrived: just wait again */
+		die("epoll_wait: %s", strerror(errno));
+	}
+	if (opt.trace)
+		trace_tick(tick, events, n);
+	return n;
+}
+
+static void dispatch(const struct epoll_event *ev)
 {
 	if (ev->data.ptr == NULL)
 		on_listener_readable();
@@ -408,16 +426,26 @@ static void on_ready(const struct epoll_event *ev)
 		on_conn_event(ev->data.ptr, ev->events);
 }
 
-/* on_ready() inside a slice named for the fd, for --trace-events. */
-static void on_ready_traced(const struct epoll_event *ev)
+/* dispatch() inside a slice named for the fd, for --trace-events. */
+static void dispatch_traced(const struct epoll_event *ev)
 {
 	char name[64];
 	const struct conn *c = ev->data.ptr;
 	snprintf(name, sizeof name, "io fd %d (%s)", c == NULL ? listen_fd : c->fd,
 		 c == NULL ? "listener" : "conn");
 	uint64_t start = trace_events_now();
-	on_ready(ev);           /* may free c */
+	dispatch(ev);           /* may free c */
 	trace_slice(trace_events, "io", name, start, NULL);
+}
+
+/* What the loop does for one ready fd: the listener's entry has no pointer,
+ * every connection's points at its struct conn. */
+static void on_ready(const struct epoll_event *ev)
+{
+	if (trace_events)
+		dispatch_traced(ev);
+	else
+		dispatch(ev);
 }
 
 static void loop_run(void)
@@ -425,26 +453,11 @@ static void loop_run(void)
 	static struct epoll_event events[MAX_EVENTS];
 
 	for (unsigned long tick = 1;; tick++) {
-		uint64_t traced = trace_events ? trace_poll_start(trace_events, -1) : 0;
 		/* Block until something is ready: the only wait in the program. */
-		int n = epoll_wait(epfd, events, MAX_EVENTS, -1);
-		if (traced != 0)
-			trace_poll(trace_events, traced, tick, -1, "no timers", n);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;       /* a signal arrived: just wait again */
-			die("epoll_wait: %s", strerror(errno));
-		}
-		if (opt.trace)
-			trace_tick(tick, events, n);
-
+		int n = wait_ready(events, tick);
 		/* Dispatch: a little non-blocking work for each ready fd. */
-		for (int i = 0; i < n; i++) {
-			if (trace_events)
-				on_ready_traced(&events[i]);
-			else
-				on_ready(&events[i]);
-		}
+		for (int i = 0; i < n; i++)
+			on_ready(&events[i]);
 	}
 }
 
@@ -467,7 +480,8 @@ int main(int argc, char **argv)
 		trace_events = trace_events_open(opt.trace_events,
 			(uint64_t)opt.trace_events_max_mb << 20, prog, "02-epoll-echo");
 		if (trace_events == NULL)
-			die("cannot write %s: %s", opt.trace_events, strerror(errno));
+			die("cannot write %s: %s", opt.trace_events,
+			    errno == ENODEV ? "not a regular file" : strerror(errno));
 	}
 	listen_fd = listen_on(opt.host, opt.port);
 	/* The listener is the one fd whose data.ptr is NULL. */

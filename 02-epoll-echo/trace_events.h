@@ -1,8 +1,8 @@
 /*
  * trace_events.h — the recorder behind --trace-events FILE: the run written as a
  * Chrome Trace Event file, the JSON that `node --trace-event-categories` writes
- * and that Perfetto, chrome://tracing and speedscope open. TRACE.md at the top of
- * the kit is the file's contract: what each event is and what it is named.
+ * and that Perfetto, Chrome's DevTools and speedscope open. TRACE.md at the top
+ * of the kit is the file's contract: what each event is and what it is named.
  *
  * Events are buffered and written when the buffer fills or when the loop is
  * about to sleep (trace_poll_start), so a busy loop makes large writes and an
@@ -29,7 +29,8 @@ struct trace_event {
 /* Creates PATH and writes the header and the process's and the calling
  * thread's ("loop") names. Recording stops, with a note on stderr and in the
  * file, before the file would pass MAX_BYTES. PROG prefixes that note; STEP
- * names the process. Returns NULL with errno set if PATH cannot be written. */
+ * names the process. Returns NULL with errno set if PATH cannot be written,
+ * ENODEV if it is not a regular file (a FIFO, a device): never blocks. */
 struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 				       const char *prog, const char *step);
 /* Writes what is buffered, closes the file, frees TE.

@@ -1,8 +1,8 @@
 /*
  * trace_events.h — the recorder behind --trace-events FILE: the run written as a
  * Chrome Trace Event file, the JSON that `node --trace-event-categories` writes
- * and that Perfetto, chrome://tracing and speedscope open. TRACE.md at the top of
- * the kit is the file's contract: what each event is and what it is named.
+ * and that Perfetto, Chrome's DevTools and speedscope open. TRACE.md at the top
+ * of the kit is the file's contract: what each event is and what it is named.
  *
  * Events are buffered and written when the buffer fills or when the loop is
  * about to sleep (trace_poll_start), so a busy loop makes large writes and an
@@ -12,9 +12,11 @@
 #ifndef TRACE_EVENTS_H
 #define TRACE_EVENTS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct io;
+struct loop;
 struct trace_events;
 
 /* One event. ts and dur are in ns of CLOCK_MONOTONIC (trace_events_now());
@@ -30,7 +32,8 @@ struct trace_event {
 /* Creates PATH and writes the header and the process's and the calling
  * thread's ("loop") names. Recording stops, with a note on stderr and in the
  * file, before the file would pass MAX_BYTES. PROG prefixes that note; STEP
- * names the process. Returns NULL with errno set if PATH cannot be written. */
+ * names the process. Returns NULL with errno set if PATH cannot be written,
+ * ENODEV if it is not a regular file (a FIFO, a device): never blocks. */
 struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 				       const char *prog, const char *step);
 /* Writes what is buffered, closes the file, frees TE.
@@ -40,6 +43,9 @@ void trace_events_close(struct trace_events *te);
 void trace_events_flush(struct trace_events *te);
 /* CLOCK_MONOTONIC in ns: the clock of every ts. */
 uint64_t trace_events_now(void);
+/* S as the inside of a JSON string, as names are written (escaped, bytes past
+ * ASCII as '?'), into OUT of SIZE bytes, terminated: for a hook's args. */
+void trace_events_escape(char *out, size_t size, const char *s);
 /* Records EV, made by the calling thread. */
 void trace_events_add(struct trace_events *te, const struct trace_event *ev);
 
@@ -61,5 +67,12 @@ const char *trace_events_name(uint32_t events);
 
 /* Runs W's callback for EVENTS inside a slice named for its fd: "io fd 7 (conn)". */
 void trace_io(struct io *w, uint32_t events);
+/* On the loop thread, as a client's command LINE starts: the io slice it runs
+ * in (the first command, when one read brought several) and the pool jobs it
+ * submits get "cmd":LINE in their args, cut at 64 bytes. */
+void trace_command(const char *line);
+/* On the loop thread: RUN(L), the timers phase, inside a slice when it fires
+ * a timer (most ticks fire none). */
+void trace_timers(struct loop *l, void (*run)(struct loop *l));
 
 #endif

@@ -281,7 +281,8 @@ int main(int argc, char **argv)
 		loop.trace_events = trace_events_open(opt.trace_events,
 			(uint64_t)opt.trace_events_max_mb << 20, prog, "04-threadpool-fs");
 		if (loop.trace_events == NULL)
-			die("cannot write %s: %s", opt.trace_events, strerror(errno));
+			die("cannot write %s: %s", opt.trace_events,
+			    errno == ENODEV ? "not a regular file" : strerror(errno));
 	}
 	io_init(&loop, &listener, listen_on(opt.host, opt.port), on_listener_io);
 	listener.what = "listener";

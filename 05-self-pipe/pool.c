@@ -76,6 +76,15 @@ static void post_done(struct work *w)
 	async_send(&l->pool_async);
 }
 
+/* W's work, on this thread; recording, inside a slice on its track. */
+static void run_job(struct work *w)
+{
+	if (w->loop->trace_events)
+		trace_job(w);
+	else
+		w->work(w);
+}
+
 static void *worker(void *arg)
 {
 	(void)arg;
@@ -94,10 +103,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pool.mutex);
 
 		w->started_ms = loop_clock_ms();
-		if (w->loop->trace_events)
-			trace_job(w);
-		else
-			w->work(w);     /* may block: that's what we are here for */
+		run_job(w);     /* may block: that's what we are here for */
 
 		pthread_mutex_lock(&pool.mutex);
 		pool.running--;

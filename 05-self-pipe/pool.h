@@ -30,6 +30,7 @@ struct work {
 	uint64_t started_ms;    /* ...and when a thread took it */
 	const char *what;       /* what the job is ("/work 300"), for --trace-events */
 	uint64_t trace_id;      /* its flow in the trace */
+	char *trace_cmd;        /* the command that submitted it, as args, or NULL */
 	void *data;             /* the user's */
 };
 

@@ -81,6 +81,16 @@ fail:;
 
 /* ---- the loop's side ---------------------------------------------------- */
 
+/* P's end as its callback takes it, exit status and signal apart, as libuv's
+ * exit_cb; recording, the child's span ends here. */
+static void report_exit(struct process *p, int status)
+{
+	if (p->h.loop->trace_events)
+		trace_reaped(p, status);
+	p->cb(p, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
+	      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 static void on_sigchld(struct signal_handle *s, int signum)
 {
 	struct loop *l = s->h.loop;
@@ -96,10 +106,7 @@ static void on_sigchld(struct signal_handle *s, int signum)
 		while (r < 0 && errno == EINTR);
 		if (r == p->pid) {
 			process_remove(p);
-			if (l->trace_events)
-				trace_reaped(p, status);
-			p->cb(p, WIFEXITED(status) ? WEXITSTATUS(status) : 0,
-			      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			report_exit(p, status);
 		}
 		p = next;
 	}

@@ -369,7 +369,8 @@ int main(int argc, char **argv)
 		loop.trace_events = trace_events_open(opt.trace_events,
 			(uint64_t)opt.trace_events_max_mb << 20, prog, "07-children");
 		if (loop.trace_events == NULL)
-			die("cannot write %s: %s", opt.trace_events, strerror(errno));
+			die("cannot write %s: %s", opt.trace_events,
+			    errno == ENODEV ? "not a regular file" : strerror(errno));
 		atexit(flush_trace_events);
 	}
 	/* Before the `listening on` line: from then on a signal must find us ready. */

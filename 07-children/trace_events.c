@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 
 /* ---- constants ---------------------------------------------------------- */
 
@@ -133,6 +134,11 @@ static void json_string(char *out, size_t size, const char *s)
 	struct line l = { out, out + size - 1 };
 	put_json(&l, s);
 	*l.p = '\0';
+}
+
+void trace_events_escape(char *out, size_t size, const char *s)
+{
+	json_string(out, size, s);
 }
 
 /* A write failed part-way (a full disk, a file size limit): what did go in
@@ -299,10 +305,40 @@ void trace_events_name_thread(struct trace_events *te, const char *name)
 	pthread_mutex_unlock(&te->mutex);
 }
 
+/* PATH created or truncated, for writing. Only a regular file will do: the
+ * events go in at offsets (pwrite()), and opening a FIFO that has no reader
+ * would block for good, before the server even listens. O_NONBLOCK makes that
+ * open fail at once (ENXIO) instead, and the flag is cleared once the file is
+ * known to be regular. Returns the fd, or -1 with errno set: ENODEV for a
+ * FIFO, a device or a socket. */
+static int open_regular(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_WRONLY | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		if (errno == ENXIO)     /* a FIFO nobody reads, or a socket */
+			errno = ENODEV;
+		return -1;
+	}
+	int err = 0;
+	if (fstat(fd, &st) != 0)
+		err = errno;
+	else if (!S_ISREG(st.st_mode))
+		err = ENODEV;
+	else if (ftruncate(fd, 0) != 0 || fcntl(fd, F_SETFL, 0) != 0)
+		err = errno;
+	if (err != 0) {
+		close(fd);
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
 struct trace_events *trace_events_open(const char *path, uint64_t max_bytes,
 				       const char *prog, const char *step)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open_regular(path);
 	if (fd < 0)
 		return NULL;
 	struct trace_events *te = malloc(sizeof *te);

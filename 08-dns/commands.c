@@ -21,6 +21,7 @@
 
 #include "loop.h"
 #include "server.h"
+#include "trace_events.h"
 
 /* ---- constants ---------------------------------------------------------- */
 
@@ -207,6 +208,8 @@ static void cmd_help(struct conn *c, const char *args)
 
 void command_run(struct conn *c, char *line)
 {
+	if (c->io.h.loop->trace_events)
+		trace_command(line);            /* before the line is cut up */
 	char *name = line + 1;                  /* skip the '/' */
 	char *args = name + strcspn(name, " ");
 	if (*args != '\0')

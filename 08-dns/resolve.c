@@ -134,7 +134,8 @@ static void trace_query(struct resolve *r, char ph, const char *name, const char
 		r->trace_id = trace_events_id(te);
 	snprintf(span, sizeof span, "resolve %s", r->name);
 	struct trace_event ev = { .ph = ph, .cat = "dns", .name = name ? name : span,
-				  .ts = trace_events_now(), .id = r->trace_id, .args = args };
+				  .ts = trace_events_now(), .id = r->trace_id,
+				  .args = ph == 'b' ? trace_command_args() : args };
 	trace_events_add(te, &ev);
 }
 

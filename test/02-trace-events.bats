@@ -36,6 +36,22 @@ load trace-helpers
 	[[ $output == *"cannot write"*"No such file or directory"* ]]
 }
 
+@test "--trace-events to a FIFO nobody reads: exit 1 at once, never a hang" {
+	mkfifo "$BATS_TEST_TMPDIR/t.fifo"
+	# An open() that waits for a reader would wait for good: timeout says so (124).
+	run timeout 10 "$STEP_BIN" --port 0 --trace-events "$BATS_TEST_TMPDIR/t.fifo"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"cannot write $BATS_TEST_TMPDIR/t.fifo: not a regular file"* ]]
+}
+
+@test "--trace-events to a device: refused, not written to" {
+	run timeout 10 "$STEP_BIN" --port 0 --trace-events /dev/null
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"cannot write /dev/null: not a regular file"* ]]
+}
+
 @test "--trace-events-max: recording stops with a note, the file stays valid" {
 	start_server --trace-events "$TRACE" --trace-events-max 1
 	run "$LOADGEN" -p "$PORT" -c 1 -s 16 -n 6000

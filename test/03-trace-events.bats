@@ -23,3 +23,20 @@ load trace-helpers
 	# time passes between starting the timer and computing the timeout).
 	grep -qE '"name":"poll wait=[0-9]+ms \(next timer\)"' "$TRACE"
 }
+
+@test "an io slice carries the command its callback ran: args.cmd, escaped, cut at 64 bytes between characters" {
+	start_server --trace-events "$TRACE"
+	connect_fd c
+	say "$c" "/sleep 20"
+	expect_line "$c" "slept 20 ms"
+	# 9 bytes, then two-byte characters: byte 64 falls inside the 28th.
+	say "$c" "/nosuch\" $(printf 'é%.0s' {1..40})"
+	hear "$c"
+	exec {c}>&-
+	end_run
+	run trace_check
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -q '"name":"io fd [0-9]* (conn)".*"args":{"events":"readable","cmd":"/sleep 20"}' "$TRACE"
+	grep -q "\"cmd\":\"/nosuch\\\\\\\" $(printf '?%.0s' {1..54})\"}" "$TRACE"
+}

@@ -32,6 +32,10 @@ load trace-helpers
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -q '"name":"thread_name".*"args":{"name":"pool-[0-9]*"}' "$TRACE"
+	# The job, its callback and the io slice that submitted it: the command.
+	grep -q '"cat":"pool","name":"/work 100".*"args":{"queued_ms":[0-9]*,"cmd":"/work 100"}' "$TRACE"
+	grep -q '"cat":"loop","name":"done /work 100".*"args":{"cmd":"/work 100"}' "$TRACE"
+	grep -q '"cat":"io","name":"io fd [0-9]* (conn)".*"cmd":"/work 100"' "$TRACE"
 }
 
 @test "/cat: each chunk a job, with its arrow from submit to worker to completion" {
@@ -46,6 +50,8 @@ load trace-helpers
 	[ "$status" -eq 0 ]
 	# Every job's flow starts once and finishes once (trace-check checks
 	# that); as many starts as jobs.
+	# Each chunk, submitted by the one before, is the command's too.
+	! grep '"cat":"pool","name":"/cat' "$TRACE" | grep -v '"cmd":"/cat file"'
 	jobs=$(grep -c '"cat":"pool","name":"/cat' "$TRACE")
 	flows=$(grep -c '"ph":"s","cat":"pool"' "$TRACE")
 	[ "$jobs" -eq "$flows" ]

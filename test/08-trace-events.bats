@@ -18,6 +18,7 @@ load trace-helpers
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -q '"ph":"e","cat":"dns".*"args":{"answer":"ok"}' "$TRACE"
+	grep -q '"ph":"b","cat":"dns","name":"resolve one.test".*"args":{"cmd":"/resolve one.test"}' "$TRACE"
 }
 
 @test "/resolve to a server that drops every query: each retry on the span, then the timeout" {
@@ -42,6 +43,7 @@ load trace-helpers
 	echo "$output"
 	[ "$status" -eq 0 ]
 	grep -qF '"name":"lookup a\"b\\c\u0001?.invalid"' "$TRACE"
+	grep -qF '"cmd":"/lookup a\"b\\c\u0001?.invalid"' "$TRACE"
 }
 
 @test "/resolve of an answer too big for UDP: the span shows the try over TCP" {

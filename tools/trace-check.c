@@ -18,7 +18,8 @@
  * Always checked: the JSON parses; every event has the fields its phase needs;
  * one process; every thread with events is named; per thread, the events are in
  * the order they happened (a slice counts when it ends), and the slices nest;
- * every flow has its start and its finish (inside a slice), in time order; every
+ * every flow has its start and its finish (inside a slice), in time order, and
+ * each of its events starts a slice of its own category on its thread; every
  * async span that begins, ends. (After --trace-events-max stopped the recording,
  * a flow or span may lack its end: only the order is checked.)
  * Prints `ok: N events, T threads, P polls`, or what is wrong and exits 1.
@@ -324,6 +325,40 @@ static void check_flows(bool capped)
 	free(m);
 }
 
+/* Does a slice of F's pid, tid and category span F's ts, and does one start
+ * at it? Chromium's DevTools binds a flow event only to a slice with the same
+ * pid, tid, ts and category, and Perfetto to the slice around it on its thread. */
+static void slice_at(const struct ev *f, bool *around, bool *starts)
+{
+	*around = *starts = false;
+	for (size_t i = 0; i < nev; i++) {
+		const struct ev *s = &evs[i];
+		if (s->ph != 'X' || s->pid != f->pid || s->tid != f->tid || strcmp(s->cat, f->cat) != 0)
+			continue;
+		*around |= s->ts <= f->ts && f->ts <= end_of(s);
+		*starts |= s->ts == f->ts;
+	}
+}
+
+/* Every flow event (s, t, f) starts a slice of its own category on its thread.
+ * (In a run cut short, the slice of a job still running was never written.) */
+static void check_flow_binding(bool capped)
+{
+	for (size_t i = 0; i < nev; i++) {
+		const struct ev *f = &evs[i];
+		bool around, starts;
+		if (!strchr("stf", f->ph))
+			continue;
+		slice_at(f, &around, &starts);
+		if (!around && capped)
+			continue;
+		if (!around)
+			fail("flow %s: no %s slice on its thread around its ts: %s", key_of(f), f->cat, text_of(f));
+		if (!starts)
+			fail("flow %s: no %s slice on its thread starts at its ts: %s", key_of(f), f->cat, text_of(f));
+	}
+}
+
 /* Does event E match CAT:PH:NAME (an empty part matches anything)? */
 static bool matches(const struct ev *e, const char *spec)
 {
@@ -445,6 +480,7 @@ int main(int argc, char **argv)
 		npolls += is_poll(&evs[i]);
 	}
 	check_flows(capped);
+	check_flow_binding(capped);
 
 	for (int a = 2; a < argc; a++) {
 		const char *opt = argv[a];
