@@ -376,6 +376,44 @@ spans_trace() {
 	grep -q '>/lookup slow.test · 1000 ms</text>' "$out"
 }
 
+@test "timeline: the slices that bind a flow to its thread are the arrow's ends, not work" {
+	local in=$BATS_TEST_TMPDIR/bind.json out=$BATS_TEST_TMPDIR/bind.svg
+	# A /work 500 as 05 records it: `submit` inside the io slice that submitted
+	# it, `async_send` on the worker, `wakeup` in the self-pipe's callback and
+	# `complete` at the start of `done` (TRACE.md), each a few µs.
+	cat >"$in" <<-'EOF'
+	{"traceEvents":[{"ph":"M","name":"thread_name","pid":1,"tid":1,"args":{"name":"loop"}},
+	{"ph":"M","name":"thread_name","pid":1,"tid":2,"args":{"name":"pool-1"}},
+	{"ph":"s","cat":"pool","name":"job","id":1,"pid":1,"tid":1,"ts":500},
+	{"ph":"X","cat":"pool","name":"submit /work 500","pid":1,"tid":1,"ts":500,"dur":3,"args":{"cmd":"/work 500"}},
+	{"ph":"X","cat":"io","name":"io fd 7 (conn)","pid":1,"tid":1,"ts":0,"dur":1000,"args":{"events":"readable","cmd":"/work 500"}},
+	{"ph":"X","cat":"loop","name":"poll wait=forever","pid":1,"tid":1,"ts":1000,"dur":499700},
+	{"ph":"t","cat":"pool","name":"job","id":1,"pid":1,"tid":2,"ts":600},
+	{"ph":"i","cat":"async","name":"async_send","s":"t","pid":1,"tid":2,"ts":500600},
+	{"ph":"s","cat":"async","name":"wakeup","id":1,"pid":1,"tid":2,"ts":500600},
+	{"ph":"X","cat":"async","name":"async_send","pid":1,"tid":2,"ts":500600,"dur":2},
+	{"ph":"X","cat":"pool","name":"/work 500","pid":1,"tid":2,"ts":600,"dur":500000,"args":{"queued_ms":0.1,"cmd":"/work 500"}},
+	{"ph":"f","cat":"async","name":"wakeup","id":1,"bp":"e","pid":1,"tid":1,"ts":500705},
+	{"ph":"X","cat":"async","name":"wakeup","pid":1,"tid":1,"ts":500705,"dur":2,"args":{"sends":1}},
+	{"ph":"f","cat":"pool","name":"job","id":1,"bp":"e","pid":1,"tid":1,"ts":500710},
+	{"ph":"X","cat":"pool","name":"complete /work 500","pid":1,"tid":1,"ts":500710,"dur":2},
+	{"ph":"X","cat":"loop","name":"done /work 500","pid":1,"tid":1,"ts":500710,"dur":50,"args":{"cmd":"/work 500"}},
+	{"ph":"X","cat":"io","name":"io fd 5 (self-pipe)","pid":1,"tid":1,"ts":500700,"dur":100,"args":{"events":"readable"}},
+	{"ph":"X","cat":"loop","name":"poll wait=forever","pid":1,"tid":1,"ts":500800,"dur":100000}]}
+	EOF
+	run "$TIMELINE" "$in" -o "$out"
+	[ "$status" -eq 0 ]
+	# One job, on pool-1: none on the loop's lane, no "other work" anywhere.
+	[ "$(grep -c '<rect class="job' "$out")" -eq 1 ]
+	grep -q '<rect class="job" [^>]*><title>/work 500 · 500 ms</title>' "$out"
+	if grep -q '<rect class="other' "$out"; then false; fi
+	if grep -q 'other loop work' "$out"; then false; fi
+	# The arrows are drawn still: submit → job → done, and the send's wake-up.
+	[ "$(grep -c '<path class="flow-pool"' "$out")" -eq 2 ]
+	[ "$(grep -c '<path class="flow-async"' "$out")" -eq 1 ]
+	[ "$(grep -c '<circle class="wakeup"' "$out")" -eq 1 ]
+}
+
 @test "timeline: --mark puts a callout on the picture at its moment" {
 	run "$TIMELINE" "$FIXTURE" --mark '560:the loop is free again' --mark '2000:past the end' \
 		-o "$BATS_TEST_TMPDIR/m.svg"

@@ -109,6 +109,19 @@ static uint64_t id_of(const struct json *j, size_t ev)
 	return h;
 }
 
+/* Whether a slice only binds a flow event to its thread (TRACE.md: DevTools
+ * draws an arrow only from a slice of the flow's own category): `submit NAME`
+ * and `complete NAME` on the loop, `async_send` on the sender, `wakeup` in the
+ * self-pipe's callback. A few µs each, they are an arrow's end, not work: the
+ * flow events draw the arrow, and drawn as slices they would be jobs on the
+ * loop's lane and "other work" in the pool's. */
+static int binds_flow(const char *cat, const char *name)
+{
+	return !strcmp(cat, "async") ||
+	       (!strcmp(cat, "pool") && (!strncmp(name, "submit ", 7) ||
+					 !strncmp(name, "complete ", 9)));
+}
+
 static enum trace_kind slice_kind(const char *cat, const char *name)
 {
 	if (!strcmp(cat, "pool"))
@@ -242,6 +255,8 @@ static int add_event(struct reader *r, const struct json *j, size_t ev)
 	switch (ph[0]) {
 	case 'X': {
 		long c = 0;
+		if (binds_flow(cat, name))
+			return 0;
 		if (json_string(j, json_member(j, args, "cmd"), cmd, sizeof cmd) &&
 		    (c = intern(t, cmd)) < 0)
 			return -1;
