@@ -233,7 +233,9 @@ trace_of_n_ticks() {
 	grep -q 'data-lane="pool-1"' <<<"$svg"
 	grep -Eq '<rect class="job" [^>]*><title>/work 100 · 1[0-9][0-9] ms' <<<"$svg"
 	# /block counts whole ms of the loop's clock, so it may spin 99.x ms.
-	grep -Eq '<rect class="io" [^>]*><title>io fd [0-9]+ \(conn\) · (99|1[0-9][0-9]) ms' <<<"$svg"
+	grep -Eq '<rect class="io" [^>]*><title>io fd [0-9]+ \(conn\) · /block 100 · (99|1[0-9][0-9]) ms' <<<"$svg"
+	# The slices that bind arrows (submit, complete, wakeup) are no loop work.
+	if grep -q '<rect class="other' <<<"$svg"; then false; fi
 }
 
 @test "timeline: names are decoded from JSON and escaped for SVG" {
@@ -412,6 +414,23 @@ spans_trace() {
 	[ "$(grep -c '<path class="flow-pool"' "$out")" -eq 2 ]
 	[ "$(grep -c '<path class="flow-async"' "$out")" -eq 1 ]
 	[ "$(grep -c '<circle class="wakeup"' "$out")" -eq 1 ]
+}
+
+@test "timeline: a label a callout line would cross starts right of the line" {
+	local in=$BATS_TEST_TMPDIR/cross.json out=$BATS_TEST_TMPDIR/cross.svg
+	cat >"$in" <<-'EOF'
+	{"traceEvents":[{"ph":"M","name":"thread_name","pid":1,"tid":1,"args":{"name":"loop"}},
+	{"ph":"M","name":"thread_name","pid":1,"tid":2,"args":{"name":"pool-1"}},
+	{"ph":"X","cat":"loop","name":"poll wait=forever","pid":1,"tid":1,"ts":0,"dur":2000000},
+	{"ph":"X","cat":"pool","name":"lookup slow.test","pid":1,"tid":2,"ts":0,"dur":1000000,"args":{"cmd":"/lookup slow.test"}}]}
+	EOF
+	run "$TIMELINE" "$in" --mark '80:/cat: 17 ms' -o "$out"
+	[ "$status" -eq 0 ]
+	line=$(sed -n 's/.*<g class="callout"><path d="M\([0-9.]*\) .*/\1/p' "$out")
+	job=$(sed -n 's/.*<text x="\([0-9.]*\)"[^>]*>\/lookup slow.test · 1000 ms<\/text>.*/\1/p' "$out")
+	poll=$(sed -n 's/.*<text x="\([0-9.]*\)"[^>]*>poll wait=forever<\/text>.*/\1/p' "$out")
+	echo "callout at $line, job label at $job, poll label at $poll"
+	awk -v l="$line" -v j="$job" -v p="$poll" 'BEGIN { exit !(l != "" && j > l && p > l) }'
 }
 
 @test "timeline: --mark puts a callout on the picture at its moment" {

@@ -9,6 +9,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const double *avoid_x;
+static size_t navoid;
+
+void band_avoid(const double *xs, size_t n)
+{
+	avoid_x = xs;
+	navoid = n;
+}
+
+/* Each line pushes the text past it at most once: X only grows. */
+double band_clear(double x, double w)
+{
+	for (int moved = 1; moved;) {
+		moved = 0;
+		for (size_t i = 0; i < navoid; i++)
+			if (avoid_x[i] > x - 4 && avoid_x[i] < x + w + 4) {
+				x = avoid_x[i] + 8;
+				moved = 1;
+			}
+	}
+	return x;
+}
+
+/* Cuts LABEL's " · " parts from the end until it fits in ROOM px with some
+ * air on the right ("child 4711 echo · 200 ms · exit 0" → "child 4711 echo"),
+ * or to nothing. */
+static void fit_in(char *label, double room)
+{
+	while (label[0] && svg_text_width(label, SVG_READABLE) + 6 > room) {
+		char *cut = strstr(label, " · "), *last = NULL;
+		for (; cut; cut = strstr(cut + 1, " · "))
+			last = cut;
+		if (!last)
+			label[0] = '\0';
+		else
+			*last = '\0';
+	}
+}
+
 void band_init(struct band *b, FILE *f, double x0, double x1, double y, double h)
 {
 	*b = (struct band){ .f = f, .x0 = x0, .x1 = x1, .y = y, .h = h,
@@ -30,23 +69,25 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
 			fputs("</title>", b->f);
 		}
 		fputs("</rect>\n", b->f);
-		/* Text needs some air on both sides and a band tall enough for it.
-		 * A label too long loses its " · " parts from the end until it fits
-		 * ("child 4711 echo · 200 ms · exit 0" → "child 4711 echo"). */
-		char fit[256];
+		/* Text needs some air on both sides and a band tall enough for it;
+		 * a label a callout line would cross starts right of the line, if
+		 * it fits there. */
+		char fit[256], first[256];
+		double start = px0 + 6, at;
 		snprintf(fit, sizeof fit, "%s", label ? label : "");
 		svg_cut(fit);
-		while (fit[0] && svg_text_width(fit, SVG_READABLE) + 12 > px1 - px0) {
-			char *cut = strstr(fit, " · "), *last = NULL;
-			for (; cut; cut = strstr(cut + 1, " · "))
-				last = cut;
-			if (!last)
-				fit[0] = '\0';
-			else
-				*last = '\0';
+		fit_in(fit, px1 - start);
+		memcpy(first, fit, sizeof fit);
+		while (fit[0] && (at = band_clear(start, svg_text_width(fit, SVG_READABLE))) != start) {
+			start = at;
+			fit_in(fit, px1 - start);
+		}
+		if (!fit[0]) {  /* crossed is better than not there */
+			memcpy(fit, first, sizeof fit);
+			start = px0 + 6;
 		}
 		if (fit[0] && b->h >= SVG_READABLE + 2)
-			svg_text(b->f, px0 + 6, b->y + b->h / 2 + SVG_READABLE * 0.36, SVG_READABLE,
+			svg_text(b->f, start, b->y + b->h / 2 + SVG_READABLE * 0.36, SVG_READABLE,
 				 "start", 400, text, "%s", fit);
 		return 0;
 	}

@@ -42,6 +42,14 @@ int band_mark(struct band *b, double px0, double px1, const char *fill, const ch
  * counting WEIGHT (1: the whole column; 1/8: one of a group of 8 threads). */
 int band_cover(struct band *b, double px0, double px1, const char *fill, double weight);
 
+/* The x positions of the callout lines (lanes.c sets them before any band
+ * draws): a label is moved right of a line that would cross it. */
+void band_avoid(const double *xs, size_t n);
+
+/* Where a text W px wide that would start at X starts instead, clear of the
+ * callout lines: X, or just right of the last line in its way. */
+double band_clear(double x, double w);
+
 /* Draws the merged marks, in FILL, with class CLS; frees the band's memory. */
 void band_flush(struct band *b, const char *cls);
 

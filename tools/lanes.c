@@ -313,8 +313,8 @@ static void lane_labels(struct pic *p)
 			continue;
 		if (l->type == LANE_LOOP) {
 			svg_text(p->f, x, cy - 5, TEXT, "end", 600, SVG_INK, "%s", name);
-			svg_text(p->f, x, cy + 21, TEXT, "end", 400, SVG_MUTED, "%zu ticks",
-				 p->ticks);
+			svg_text(p->f, x, cy + 21, TEXT, "end", 400, SVG_MUTED, "%zu tick%s",
+				 p->ticks, p->ticks == 1 ? "" : "s");
 		} else {
 			svg_text(p->f, x, cy + TEXT * 0.36, TEXT, "end",
 				 l->type == LANE_SPANS ? 600 : 400, SVG_INK, "%s", name);
@@ -421,6 +421,15 @@ int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 	svg_begin(f, o->width, height, title, desc);
 	lane_labels(&p);
 	axis(&p, top - 2, bottom);
+	/* Labels keep clear of the callout lines drawn over them at the end. */
+	double note_x[16];
+	size_t nnotes = 0;
+	for (size_t i = 0; i < o->nmarks && nnotes < sizeof note_x / sizeof note_x[0]; i++) {
+		double ts = t->t_min + o->marks[i].at_ms * 1000;
+		if (ts >= p.w0 && ts <= p.w1)
+			note_x[nnotes++] = pic_px(&p, ts);
+	}
+	band_avoid(note_x, nnotes);
 	for (size_t i = 0; i < p.nlanes; i++) {
 		const struct lane *l = &p.lanes[i];
 		int r = l->type == LANE_LOOP ? mark_loop(&p, l)
@@ -432,12 +441,14 @@ int lanes_draw(FILE *f, const struct trace *t, const struct lanes_opts *o)
 	if (mark_flows(&p) < 0)
 		goto out;
 	mark_instants(&p);
+	band_avoid(NULL, 0);
 	mark_notes(&p, o->marks, o->nmarks, TITLE_H + NOTES_H - 10, bottom);
 	legend_draw(f, &p.legend, 24, o->width - RIGHT, bottom + AXIS_H);
 	svg_text(f, 24, 34, SVG_TITLE + 2, "start", 600, SVG_INK, "%s", title);
 	svg_end(f);
 	rc = 0;
 out:
+	band_avoid(NULL, 0);
 	free(p.lanes);
 	free(p.lane_of);
 	free(p.order);

@@ -133,12 +133,12 @@ int mark_thread(struct pic *p, const struct lane *l)
 		 * free up to its next job: a /cat between two slow lookups is the
 		 * point of the picture, not a detail. */
 		double next = i + 1 < th->nslices ? pic_px(p, th->slices[i + 1].ts) : p->x1;
-		double w = svg_text_width(label, TEXT);
+		double w = svg_text_width(label, TEXT), x = band_clear(b + 5, w);
 		if (b - a < BAND_WIDE_PX && job.h >= TEXT + 2 && a > callout_end &&
-		    b + 12 + w < next && b + 12 + w < p->x1) {
-			svg_text(p->f, b + 5, job.y + job.h / 2 + TEXT * 0.36, TEXT,
+		    x + 7 + w < next && x + 7 + w < p->x1) {
+			svg_text(p->f, x, job.y + job.h / 2 + TEXT * 0.36, TEXT,
 				 "start", 400, SVG_INK, "%s", label);
-			callout_end = b + 12 + w;
+			callout_end = x + 7 + w;
 		}
 	}
 	p->merged += queue.merged + job.merged;
@@ -189,8 +189,9 @@ int mark_group(struct pic *p, const struct lane *l)
 		pic_duration(d, sizeof d, one->dur);
 		snprintf(label, sizeof label, "%zu × %s · %s", n, pic_label(p, one), d);
 		svg_cut(label);
-		if (svg_text_width(label, TEXT) + 12 <= last - first)
-			svg_text(p->f, first + 6, job.y + job.h / 2 + TEXT * 0.36, TEXT, "start", 400,
+		double x = band_clear(first + 6, svg_text_width(label, TEXT));
+		if (x + svg_text_width(label, TEXT) + 6 <= last)
+			svg_text(p->f, x, job.y + job.h / 2 + TEXT * 0.36, TEXT, "start", 400,
 				 kind_style[K_JOB].text, "%s", label);
 	}
 	return 0;
@@ -407,7 +408,7 @@ void mark_notes(struct pic *p, const struct lanes_mark *m, size_t n, double y, d
 			continue;
 		double x = pic_px(p, ts), w = svg_text_width(m[i].text, TEXT);
 		double next = i + 1 < n ? pic_px(p, p->t->t_min + m[i + 1].at_ms * 1000) : 1e9;
-		int right = x + 10 + w <= p->x1 + RIGHT_SLACK && (next < x || x + 10 + w < next - 6);
+		int right = x + 10 + w <= p->x1 + RIGHT_SLACK && (next < x || x + 10 + w < next - 20);
 		int left = !right && x - 10 - w >= last_end + 6;
 		fprintf(p->f, "<g class=\"callout\"><path d=\"M%.1f %.1fV%.1f\" stroke=\"%s\" "
 			"stroke-width=\"2.5\" stroke-dasharray=\"6 4\"/>"
