@@ -7,7 +7,7 @@
 #   make demo            the guided tour of all eight steps (its timelines: build/demo/)
 #   make pictures        pictures/: the 10,000-connection chart and the demo's timelines
 #   make slides          the talk, slides.md, as slides.html (and slides.pdf): Marp, `npm ci` first
-#   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
+#   make bench           measure 01, 02, 08 (and libuv, node) under load: build/bench/
 #   make fuzz            fuzz 08's DNS reply parser for FUZZ_SECONDS (default 30)
 #   make soak            the chaos soak: 40 clients doing a random mix to each step 03-08
 #                        for SOAK_SECONDS (default 15), then checks what the server has
