@@ -8,7 +8,7 @@
 #   make pictures        pictures/: the 10,000-connection chart and the demo's timelines
 #   make slides          the three decks of slides.md (the 20- and 40-minute talks, the
 #                        workshop) as HTML and PDF with notes in build/slides/: `npm ci` first
-#   make bench           measure 01, 02, 08 (and libuv, node) under load: bench/results.md
+#   make bench           measure 01, 02, 08 (and libuv, node) under load: build/bench/
 #   make fuzz            fuzz 08's DNS reply parser (UDP and TCP) and tools/timeline's reader,
 #                        each for FUZZ_SECONDS (default 30)
 #   make soak            the chaos soak: 40 clients doing a random mix to each step 03-08

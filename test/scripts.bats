@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# steps: once
+# The kit's scripts check what they need before they use it: a missing tool is
+# one line naming its package and an exit code, never a bash error halfway.
+
+load helpers
+
+# path_without CMD... — prints a directory of links to every command on PATH but
+# CMD, for a PATH on which CMD is not installed.
+path_without() {
+	local dir=$BATS_TEST_TMPDIR/path d c
+	mkdir -p "$dir"
+	IFS=: read -ra dirs <<<"$PATH"
+	for d in "${dirs[@]}"; do
+		[ -d "$d" ] && ln -s "$d"/* "$dir"/ 2>/dev/null
+	done
+	for c; do rm -f "$dir/$c"; done
+	echo "$dir"
+}
+
+@test "tools/dns-starvation without ip: names iproute2, exit 69, no bash error" {
+	local path
+	path=$(path_without ip)
+	PATH=$path run "$KIT_ROOT/tools/dns-starvation" 100
+	echo "$output"
+	[ "$status" -eq 69 ]
+	[ "$output" = "dns-starvation: ip is not installed (apt install iproute2)" ]
+}
+
+@test "tools/dns-starvation without unshare: names util-linux, exit 69" {
+	local path
+	path=$(path_without unshare)
+	PATH=$path run "$KIT_ROOT/tools/dns-starvation" 100
+	echo "$output"
+	[ "$status" -eq 69 ]
+	[ "$output" = "dns-starvation: unshare is not installed (apt install util-linux)" ]
+}
+
+@test "tools/demo without ip: the DNS observation fails naming iproute2, the rest still run" {
+	local path
+	path=$(path_without ip)
+	PATH=$path run "$KIT_ROOT/tools/demo" --traces "$BATS_TEST_TMPDIR/demo"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"not made: dns-starvation: ip is not installed (apt install iproute2)"* ]]
+	[[ $output == *"observations matched the slides, 1 did not."* ]]
+	[[ $output != *"unbound variable"* ]]
+}
+
+@test "bench/run without a C compiler: names build-essential, exit 2, before it builds anything" {
+	local path
+	path=$(path_without cc)
+	CC=cc PATH=$path run "$KIT_ROOT/bench/run"
+	echo "$output"
+	[ "$status" -eq 2 ]
+	[ "$output" = "bench/run: cc is not installed (apt install build-essential)" ]
+}
+
+@test "tools/fresh-root runs README.md's Quick start commands, read from README.md" {
+	run "$KIT_ROOT/tools/fresh-root" --commands
+	echo "$output"
+	[ "$status" -eq 0 ]
+	expected=$(sed -n '/^## Quick start/,/^## /p' "$KIT_ROOT/README.md" |
+		sed -n '/^```sh/,/^```$/p' | grep -v '^```' | sed 's/ *#.*//')
+	[ "$output" = "$expected" ]
+	[[ $output == *"make demo"* ]] && [[ $output == *"make test"* ]]
+}
+
+@test "make -C NN-step also builds tools/client, which the step's README runs" {
+	local d
+	for d in "$KIT_ROOT"/[0-9][0-9]-*/; do
+		run make -n -C "$d"
+		echo "$d: $output"
+		[ "$status" -eq 0 ]
+		[[ $output == *"-C ../tools client"* ]]
+	done
+}
