@@ -177,16 +177,6 @@ proc_stat() {
 	echo "${f[$2 - 3]}"
 }
 
-# tasks_of_uid UID — how many tasks (threads) the user's processes have now: what
-# RLIMIT_NPROC counts. (A process that ends while this reads is left out.)
-tasks_of_uid() {
-	cat /proc/[0-9]*/status 2>/dev/null | awk -v uid="$1" '
-		$1 == "Name:" { if (mine) n += t; mine = 0; t = 0 }
-		$1 == "Uid:" { mine = $2 == uid }
-		$1 == "Threads:" { t = $2 }
-		END { if (mine) n += t; print n + 0 }'
-}
-
 # tcp_sockets — the machine's IPv4 TCP sockets, from /proc/net/tcp, one a line:
 #   STATE LOCAL_ADDR LOCAL_PORT PEER_ADDR PEER_PORT SEND_Q RECV_Q
 # STATE as ss(8) names it (LISTEN, ESTAB; another state: its hex code). The
