@@ -44,8 +44,10 @@ static int grow(struct idmap *m)
 		n.keys[k] = m->keys[i];
 		n.vals[k] = m->vals[i];
 	}
-	idmap_free(m);
+	struct idmap old = *m;
 	*m = n;
+	free(old.keys);
+	free(old.vals);
 	return 0;
 }
 

@@ -142,10 +142,10 @@ static double layout(struct pic *p, double top, double max_h)
 
 	/* What the loop and the span lanes take; span rows give way (down to
 	 * one) when they would leave no room for a pool lane. */
-	double fixed, avail;
+	double avail;
 	int rows[2], max_rows = MAX_ROWS;
 	for (;;) {
-		fixed = top + AXIS_H + p->legend.height + 8;
+		double fixed = top + AXIS_H + p->legend.height + 8;
 		if (t->loop < t->nthreads)
 			fixed += LOOP_H + 10;
 		for (int k = 0; k < 2; k++) {
@@ -172,7 +172,7 @@ static double layout(struct pic *p, double top, double max_h)
 	size_t per = n > fit ? (n + fit - 1) / fit : 1, nlanes = n ? (n + per - 1) / per : 0;
 	double each = nlanes ? avail / (double)nlanes - GAP : 0;
 	each = each > THREAD_H ? THREAD_H : each < 8 ? 8 : each;
-	p->legend.group = per > 1 ? per : 0;
+	p->legend.group = per > 1 ? (int)per : 0;
 
 	if (t->loop < t->nthreads && add_lane(p, (struct lane){ .type = LANE_LOOP,
 						  .thread = t->loop, .h = LOOP_H }) < 0)
@@ -285,7 +285,7 @@ static void lane_name(const struct pic *p, const struct lane *l, char *name, siz
 	if (l->type == LANE_GROUP) {
 		const struct trace_thread *z = &p->t->threads[l->members[l->nmembers - 1]];
 		snprintf(name, cap, "%s…%s", th->name, z->name + 5);
-		if (strncmp(th->name, "pool-", 5) || strncmp(z->name, "pool-", 5) ||
+		if (strncmp(th->name, "pool-", 5) != 0 || strncmp(z->name, "pool-", 5) != 0 ||
 		    svg_text_width(name, TEXT) > LABEL_W - 16)
 			snprintf(name, cap, "%zu threads", l->nmembers);
 	} else if (th->name[0]) {

@@ -157,7 +157,6 @@ int mark_group(struct pic *p, const struct lane *l)
 	const struct trace_slice *one = NULL;
 	int same = 1;
 	size_t n = 0;
-	char label[240], d[32];
 
 	band_init(&queue, p->f, p->x0, p->x1, l->y, l->h * QUEUE_H);
 	band_init(&job, p->f, p->x0, p->x1, l->y + l->h * JOB_TOP, l->h * (1 - JOB_TOP));
@@ -186,6 +185,7 @@ int mark_group(struct pic *p, const struct lane *l)
 	band_flush(&queue, kind_style[K_QUEUED].cls);
 	band_flush(&job, kind_style[K_JOB].cls);
 	if (one && same && job.h >= TEXT + 2) {
+		char label[240], d[32];
 		pic_duration(d, sizeof d, one->dur);
 		snprintf(label, sizeof label, "%zu × %s · %s", n, pic_label(p, one), d);
 		svg_cut(label);

@@ -207,7 +207,7 @@ static int add_span_event(struct reader *r, const struct json *j, size_t ev, cha
 static int add_event(struct reader *r, const struct json *j, size_t ev)
 {
 	struct trace *t = r->t;
-	char ph[4], cat[32], name[160], cmd[160];
+	char ph[4], cat[32], name[160];
 	size_t args = json_member(j, ev, "args"), th;
 	struct trace_thread *thr;
 	double ts = json_number(j, json_member(j, ev, "ts"), -1);
@@ -255,6 +255,7 @@ static int add_event(struct reader *r, const struct json *j, size_t ev)
 	switch (ph[0]) {
 	case 'X': {
 		long c = 0;
+		char cmd[160];
 		if (binds_flow(cat, name))
 			return 0;
 		if (json_string(j, json_member(j, args, "cmd"), cmd, sizeof cmd) &&
