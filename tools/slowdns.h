@@ -84,6 +84,10 @@ void build_reply(const struct config *cfg, const unsigned char *query,
 				 const struct query *q, struct message *m, bool tcp,
 				 char *what, size_t size);
 
+/* Append to M, or mark it overflowed when it has no room (slowdns_msg.c). */
+void put_bytes(struct message *m, const void *data, size_t n);
+void put_u16(struct message *m, unsigned v);   /* big-endian, as DNS has it */
+
 /*
  * Appends the hostile answer section (slowdns_hostile.c) if Q asks for the
  * name of --answer-maze or --answer-flood, and says what it is in RESULT

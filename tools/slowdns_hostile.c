@@ -43,25 +43,10 @@ static bool room(const struct message *m, size_t n)
 	return !m->overflow && m->len + n <= m->cap;
 }
 
-static void put(struct message *m, const void *data, size_t n)
-{
-	if (!room(m, n)) {
-		m->overflow = true;
-		return;
-	}
-	memcpy(m->buf + m->len, data, n);
-	m->len += n;
-}
-
-static void put16(struct message *m, unsigned v)
-{
-	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
-	put(m, b, 2);
-}
 
 static void put_pointer(struct message *m, size_t at)
 {
-	put16(m, 0xC000 | (unsigned)at);
+	put_u16(m, 0xC000 | (unsigned)at);
 }
 
 /* The 2-byte label of link K (K >= 1): bytes no other link has, not letters,
@@ -70,16 +55,16 @@ static void put_link_label(struct message *m, unsigned k)
 {
 	unsigned char label[3] = { 2, (unsigned char)(0x80 | (k >> 7 & 0x7F)),
 				   (unsigned char)(0x80 | (k & 0x7F)) };
-	put(m, label, sizeof label);
+	put_bytes(m, label, sizeof label);
 }
 
 static void put_fixed(struct message *m, unsigned type, unsigned rdlength)
 {
-	put16(m, type);
-	put16(m, CLASS_IN);
-	put16(m, 0);
-	put16(m, TTL);
-	put16(m, rdlength);
+	put_u16(m, type);
+	put_u16(m, CLASS_IN);
+	put_u16(m, 0);
+	put_u16(m, TTL);
+	put_u16(m, rdlength);
 }
 
 /*
@@ -95,17 +80,17 @@ static size_t put_ladder(struct message *m, int *records)
 	for (int k = 0; k < LADDER; k++) {
 		size_t at = m->len;
 		for (int i = k * BIG_LABELS / LADDER; i < (k + 1) * BIG_LABELS / LADDER; i++)
-			put(m, "\1y", 2);
+			put_bytes(m, "\1y", 2);
 		if (k == 0)
-			put(m, "", 1);
+			put_bytes(m, "", 1);
 		else
 			put_pointer(m, piece);
 		piece = at;
-		put16(m, TYPE_NULL);
-		put16(m, CLASS_CH);
-		put16(m, 0);
-		put16(m, TTL);
-		put16(m, 0);
+		put_u16(m, TYPE_NULL);
+		put_u16(m, CLASS_CH);
+		put_u16(m, 0);
+		put_u16(m, TTL);
+		put_u16(m, 0);
 		++*records;
 	}
 	return piece;
@@ -125,13 +110,13 @@ static void put_first(struct message *m, unsigned last, size_t *big_at,
 	} else {
 		*big_at = m->len;
 		for (int i = 0; i < BIG_LABELS; i++)
-			put(m, "\1x", 2);
-		put(m, "", 1);
+			put_bytes(m, "\1x", 2);
+		put_bytes(m, "", 1);
 	}
 	put_fixed(m, TYPE_A, 4);
 	unsigned char a[4] = { (unsigned char)(addr >> 24), (unsigned char)(addr >> 16),
 			       (unsigned char)(addr >> 8), (unsigned char)addr };
-	put(m, a, 4);
+	put_bytes(m, a, 4);
 }
 
 /* Link K's owner: the question's name for link 0, else a label and a pointer. */
@@ -200,7 +185,7 @@ static int put_flood(struct message *m)
 				       (unsigned char)(addr >> 8), (unsigned char)addr };
 		put_pointer(m, owners[i % (FLOOD_LINKS + 1)]);
 		put_fixed(m, TYPE_A, 4);
-		put(m, a, 4);
+		put_bytes(m, a, 4);
 		count++;
 	}
 	return count;

@@ -48,7 +48,7 @@ unsigned get_u16(const unsigned char *p)
 
 /* --- building replies -------------------------------------------------- */
 
-static void put_bytes(struct message *m, const void *data, size_t n)
+void put_bytes(struct message *m, const void *data, size_t n)
 {
 	if (m->overflow || m->len + n > m->cap) {
 		m->overflow = true;
@@ -58,7 +58,7 @@ static void put_bytes(struct message *m, const void *data, size_t n)
 	m->len += n;
 }
 
-static void put_u16(struct message *m, unsigned v)
+void put_u16(struct message *m, unsigned v)
 {
 	unsigned char b[2] = { (unsigned char)(v >> 8), (unsigned char)v };
 	put_bytes(m, b, 2);

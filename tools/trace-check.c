@@ -157,6 +157,7 @@ static void load(const char *path)
 		if (strlen(ph) != 1 || !strchr("XiMstfbne", ph[0]))
 			fail("unknown phase: %s", text_of(e));
 		e->ph = ph[0];
+		free((void *)ph);
 		if (e->ph == 'M') {
 			e->cat = "";
 			continue;
@@ -171,6 +172,7 @@ static void load(const char *path)
 		const char *bp = str_member(i, "bp");
 		if (e->ph == 'f' && !(bp && strcmp(bp, "e") == 0))
 			fail("flow finish not bound to its enclosing slice: %s", text_of(e));
+		free((void *)bp);
 	}
 }
 
@@ -208,6 +210,8 @@ static void check_threads(void)
 				t = &threads[k];
 		if (t == &threads[nthreads])
 			nthreads++;
+		else
+			free((void *)t->name);
 		*t = (struct thread){ evs[i].tid, name };
 	}
 	if (!named)
