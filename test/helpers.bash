@@ -254,6 +254,22 @@ now_ms() {
 	echo $((t / 1000))
 }
 
+# worst_reply FD LINE REPLY — sends LINE five times on FD, each time waiting
+# (20 s at most) for REPLY, and sets WORST to the slowest round trip in ms:
+# how long a client waited at worst while something else loaded the loop. A
+# `%d` in LINE and REPLY becomes the round's number.
+worst_reply() {
+	local i t0 t1
+	WORST=0
+	for i in 1 2 3 4 5; do
+		t0=$(now_ms)
+		say "$1" "${2//%d/$i}"
+		expect_line "$1" "${3//%d/$i}" 20 || return 1
+		t1=$(now_ms)
+		[ $((t1 - t0)) -le "$WORST" ] || WORST=$((t1 - t0))
+	done
+}
+
 # stats_value FD KEY — asks /stats on FD and prints the value of KEY.
 stats_value() {
 	say "$1" /stats
