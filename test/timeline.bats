@@ -28,10 +28,10 @@ render() {
 	[ -s "$2" ]
 }
 
-# well_formed SVG... — each file is well-formed XML: by tools/svg-check where
-# the kit has it, else by python3's parser; and, needing neither, its bytes are
-# UTF-8 (iconv) with none of the characters XML forbids that UTF-8 allows (C0
-# controls but tab, LF and CR; U+FFFE and U+FFFF).
+# well_formed SVG... — each file is well-formed XML (tools/svg-check), and,
+# checked apart from it, its bytes are UTF-8 (iconv) with none of the
+# characters XML forbids that UTF-8 allows (C0 controls but tab, LF and CR;
+# U+FFFE and U+FFFF).
 well_formed() {
 	local f
 	for f in "$@"; do
@@ -41,11 +41,7 @@ well_formed() {
 			return 1
 		fi
 	done
-	if [ -x "$KIT_ROOT/tools/svg-check" ]; then
-		"$KIT_ROOT/tools/svg-check" "$@"
-	elif command -v python3 >/dev/null; then
-		python3 -c 'import sys, xml.dom.minidom as m; [m.parse(f) for f in sys.argv[1:]]' "$@"
-	fi
+	"$BIN_DIR/tools/svg-check" "$@"
 }
 
 # trace_of_n_ticks N — a trace of N loop ticks (a poll and one I/O callback
