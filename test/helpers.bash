@@ -104,16 +104,32 @@ kill_started() {
 	SERVER_OUT=
 }
 
-# Under `make sanitize`, a sanitizer report on the server's stderr fails the
-# test. (ASan and TSan are told to write theirs to files, which tools/sanitize
-# checks; gcc's UBSan does not honour that and prints them on stderr.)
+# Under `make sanitize`, a sanitizer report fails the test it turned up in:
+# one on the server's stderr (gcc's UBSan prints there), or a report file in
+# $KIT_SANITIZER_REPORTS (where tools/sanitize has ASan and TSan write theirs,
+# from any program a test ran) that no earlier test has claimed. The test claims
+# it with FILE.test, holding its name, which tools/sanitize prints with the
+# report. (A program that reports after its test has ended is claimed by the
+# next test to end.)
 sanitizer_check() {
-	[ -n "${KIT_SANITIZER:-}" ] && [ -f "${SERVER_ERR:-}" ] || return 0
-	if grep -qE 'runtime error:|Sanitizer' "$SERVER_ERR"; then
+	[ -n "${KIT_SANITIZER:-}" ] || return 0
+	local file status=0
+	if [ -f "${SERVER_ERR:-}" ] && grep -qE 'runtime error:|Sanitizer' "$SERVER_ERR"; then
 		echo "a sanitizer report on the server's stderr:"
 		cat "$SERVER_ERR"
-		return 1
+		status=1
 	fi
+	for file in "${KIT_SANITIZER_REPORTS:-/nonexistent}"/*; do
+		[ -f "$file" ] && [[ $file != *.test ]] && [ ! -e "$file.test" ] || continue
+		echo "${BATS_TEST_FILENAME##*/}: $BATS_TEST_DESCRIPTION" >"$file.test"
+		# A file of nothing but the noise tools/sanitize describes is no finding.
+		[ -n "${KIT_SANITIZER_NOISE:-}" ] && [ -s "$file" ] &&
+			! grep -Evq -e "$KIT_SANITIZER_NOISE" -e '^$' "$file" && continue
+		echo "a sanitizer report, $file:"
+		cat "$file"
+		status=1
+	done
+	return "$status"
 }
 
 teardown() {

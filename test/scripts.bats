@@ -75,3 +75,45 @@ path_without() {
 		[[ $output == *"-C ../tools client"* ]]
 	done
 }
+
+@test "under make sanitize, a report file a program wrote fails the test it turned up in, once" {
+	local reports=$BATS_TEST_TMPDIR/reports
+	mkdir -p "$reports"
+	KIT_SANITIZER=asan KIT_SANITIZER_REPORTS=$reports run sanitizer_check
+	[ "$status" -eq 0 ]
+	echo "==1==ERROR: LeakSanitizer: detected memory leaks" >"$reports/asan.123"
+	KIT_SANITIZER=asan KIT_SANITIZER_REPORTS=$reports run sanitizer_check
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ $output == *"detected memory leaks"* ]]
+	[ "$(cat "$reports/asan.123.test")" = "scripts.bats: $BATS_TEST_DESCRIPTION" ]
+	# claimed: the next test is not failed for it
+	KIT_SANITIZER=asan KIT_SANITIZER_REPORTS=$reports run sanitizer_check
+	[ "$status" -eq 0 ]
+	# LeakSanitizer skipping a thread that was ending is no finding
+	echo "==9025==Unable to get registers from thread 8994." >"$reports/asan.8994"
+	KIT_SANITIZER=asan KIT_SANITIZER_REPORTS=$reports KIT_SANITIZER_NOISE=$(noise) run sanitizer_check
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
+# noise — tools/sanitize's KIT_SANITIZER_NOISE.
+noise() {
+	bash -c "$(grep '^export KIT_SANITIZER_NOISE=' "$KIT_ROOT/tools/sanitize"); echo \"\$KIT_SANITIZER_NOISE\""
+}
+
+@test "tools/sanitize names the test a report was first seen after, says when it is empty, and shows LeakSanitizer's noise uncounted" {
+	local kit=$BATS_TEST_TMPDIR/kit
+	mkdir -p "$kit/build/asan/reports"
+	echo "scripts.bats: a test" >"$kit/build/asan/reports/asan.7.test"
+	: >"$kit/build/asan/reports/asan.7"
+	echo "==9025==Unable to get registers from thread 8994." >"$kit/build/asan/reports/asan.8994"
+	run bash -c "cd '$kit' && failed=0 && $(sed -n -e '/^export KIT_SANITIZER_NOISE=/,/^}/p' \
+		-e '/^check_reports() {/,/^}/p' "$KIT_ROOT/tools/sanitize")
+		check_reports asan; echo failed=\$failed"
+	echo "$output"
+	[ "${lines[0]}" = "not ok - asan report build/asan/reports/asan.7, first seen after the test scripts.bats: a test:" ]
+	[[ ${lines[1]} == *"(empty: "* ]]
+	[ "${lines[2]}" = "# sanitize: build/asan/reports/asan.8994, not a finding: ==9025==Unable to get registers from thread 8994." ]
+	[ "${lines[-1]}" = "failed=1" ]
+}
