@@ -122,6 +122,8 @@ sanitizer_check() {
 	for file in "${KIT_SANITIZER_REPORTS:-/nonexistent}"/*; do
 		[ -f "$file" ] && [[ $file != *.test ]] && [ ! -e "$file.test" ] || continue
 		echo "${BATS_TEST_FILENAME##*/}: $BATS_TEST_DESCRIPTION" >"$file.test"
+		# The sanitizer opens the file, then writes: give it a moment to.
+		wait_for 2 '[ -s "$file" ]' 2>/dev/null || true
 		# A file of nothing but the noise tools/sanitize describes is no finding.
 		[ -n "${KIT_SANITIZER_NOISE:-}" ] && [ -s "$file" ] &&
 			! grep -Evq -e "$KIT_SANITIZER_NOISE" -e '^$' "$file" && continue
