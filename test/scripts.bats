@@ -92,14 +92,10 @@ path_without() {
 	[ "$status" -eq 0 ]
 	# LeakSanitizer skipping a thread that was ending is no finding
 	echo "==9025==Unable to get registers from thread 8994." >"$reports/asan.8994"
-	KIT_SANITIZER=asan KIT_SANITIZER_REPORTS=$reports KIT_SANITIZER_NOISE=$(noise) run sanitizer_check
+	eval "$(sed -n '/^export KIT_SANITIZER_NOISE=/,/^export -f real_report/p' "$KIT_ROOT/tools/sanitize")"
+	KIT_SANITIZER=asan KIT_SANITIZER_REPORTS=$reports run sanitizer_check
 	echo "$output"
 	[ "$status" -eq 0 ]
-}
-
-# noise — tools/sanitize's KIT_SANITIZER_NOISE.
-noise() {
-	bash -c "$(grep '^export KIT_SANITIZER_NOISE=' "$KIT_ROOT/tools/sanitize"); echo \"\$KIT_SANITIZER_NOISE\""
 }
 
 @test "tools/sanitize names the test a report was first seen after, says when it is empty, and shows LeakSanitizer's noise uncounted" {
@@ -108,7 +104,7 @@ noise() {
 	echo "scripts.bats: a test" >"$kit/build/asan/reports/asan.7.test"
 	: >"$kit/build/asan/reports/asan.7"
 	echo "==9025==Unable to get registers from thread 8994." >"$kit/build/asan/reports/asan.8994"
-	run bash -c "cd '$kit' && failed=0 && $(sed -n -e '/^export KIT_SANITIZER_NOISE=/,/^}/p' \
+	run bash -c "cd '$kit' && failed=0 && $(sed -n -e '/^export KIT_SANITIZER_NOISE=/,/^export -f/p' \
 		-e '/^check_reports() {/,/^}/p' "$KIT_ROOT/tools/sanitize")
 		check_reports asan; echo failed=\$failed"
 	echo "$output"
