@@ -108,7 +108,7 @@ kill_started() {
 # one on the server's stderr (gcc's UBSan prints there), or a report file in
 # $KIT_SANITIZER_REPORTS (where tools/sanitize has ASan and TSan write theirs,
 # from any program a test ran) that no earlier test has claimed. The test claims
-# it with FILE.test, holding its name, which tools/sanitize prints with the
+# it with FILE.test, holding its name and step, which tools/sanitize prints with the
 # report. (A program that reports after its test has ended is claimed by the
 # next test to end.)
 sanitizer_check() {
@@ -121,7 +121,7 @@ sanitizer_check() {
 	fi
 	for file in "${KIT_SANITIZER_REPORTS:-/nonexistent}"/*; do
 		[ -f "$file" ] && [[ $file != *.test ]] && [ ! -e "$file.test" ] || continue
-		echo "${BATS_TEST_FILENAME##*/}: $BATS_TEST_DESCRIPTION" >"$file.test"
+		echo "${BATS_TEST_FILENAME##*/}: $BATS_TEST_DESCRIPTION (on $STEP)" >"$file.test"
 		# The sanitizer opens the file, then writes: give it a moment to.
 		wait_for 2 '[ -s "$file" ]' 2>/dev/null || true
 		# A file of nothing but the noise tools/sanitize describes (its

@@ -86,7 +86,7 @@ path_without() {
 	echo "$output"
 	[ "$status" -eq 1 ]
 	[[ $output == *"detected memory leaks"* ]]
-	[ "$(cat "$reports/asan.123.test")" = "scripts.bats: $BATS_TEST_DESCRIPTION" ]
+	[ "$(cat "$reports/asan.123.test")" = "scripts.bats: $BATS_TEST_DESCRIPTION (on $STEP)" ]
 	# claimed: the next test is not failed for it
 	KIT_SANITIZER=asan KIT_SANITIZER_REPORTS=$reports run sanitizer_check
 	[ "$status" -eq 0 ]
@@ -112,4 +112,35 @@ path_without() {
 	[[ ${lines[1]} == *"(empty: "* ]]
 	[ "${lines[2]}" = "# sanitize: build/asan/reports/asan.8994, not a finding: ==9025==Unable to get registers from thread 8994." ]
 	[ "${lines[-1]}" = "failed=1" ]
+}
+
+@test "test/run --first-and-newest runs each suite on its first step and on the newest, and make sanitize asks for that" {
+	# A bats that runs nothing, so only the plan is seen: the lines `== STEP: SUITES`.
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	printf '#!/bin/sh\necho "ok 1 planned"\n' >"$BATS_TEST_TMPDIR/bin/bats"
+	chmod +x "$BATS_TEST_TMPDIR/bin/bats"
+	local steps newest
+	steps=$(cd "$KIT_ROOT" && ls -d [0-9][0-9]-*/ | tr -d / | tr '\n' ' ')
+	newest=${steps% }
+	newest=${newest##* }
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run "$KIT_ROOT/test/run" --first-and-newest $steps
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# 02-faults.bats applies to 02 and on: it runs on 02 and on the newest alone.
+	[ "$(grep -c ' test/02-faults\.bats' <<<"$output")" -eq 2 ]
+	grep -q '^== 02-epoll-echo: .*test/02-faults\.bats' <<<"$output"
+	grep -q "^== $newest: .*test/02-faults\\.bats" <<<"$output"
+	# every suite of the newest step runs there
+	[ "$(grep "^== $newest: " <<<"$output" | wc -w)" -eq \
+	  "$(PATH=$BATS_TEST_TMPDIR/bin:$PATH "$KIT_ROOT/test/run" "$newest" | grep "^== $newest: " | wc -w)" ]
+	# Among the threaded steps (TSan's), 02's suites first apply to 04.
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run "$KIT_ROOT/test/run" --first-and-newest 01 04 "$newest"
+	grep -q '^== 04-[a-z-]*: test/02-faults\.bats' <<<"$output"
+	[ "$(grep -c '^== 01-[a-z-]*: .*test/02-' <<<"$output")" -eq 0 ]
+	# Without the option the suites stay cumulative: 02-faults.bats on every step from 02.
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run "$KIT_ROOT/test/run" $steps
+	[ "$(grep -c ' test/02-faults\.bats' <<<"$output")" -eq $(($(wc -w <<<"$steps") - 1)) ]
+	# tools/sanitize gives the option for the whole kit, not for named steps or --every.
+	grep -q '^sparse=(--first-and-newest)$' "$KIT_ROOT/tools/sanitize"
+	grep -q 'test/run "${sparse\[@\]}" "$@"' "$KIT_ROOT/tools/sanitize"
 }
