@@ -15,7 +15,8 @@
 #                        for SOAK_SECONDS (default 15), then checks what the server has
 #                        left (SOAK_SEED=N replays a mix; STEP=05 for one step)
 #   make sanitize        the tests again against ASan+UBSan builds, and TSan builds of the
-#                        threaded steps (STEP=05 for one step)
+#                        threaded steps: each suite on its first step and the newest
+#                        (STEP=05: all of one step's; tools/sanitize --every: all)
 #   make valgrind        the newest step under Valgrind's memcheck (STEP=05 for another)
 #   make lint            cppcheck and clang-tidy over every step and tools/ (STEP=05 for one)
 #   make compile_commands.json   every file's compile command, for editors (clangd)
