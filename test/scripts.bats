@@ -114,7 +114,7 @@ path_without() {
 	[ "${lines[-1]}" = "failed=1" ]
 }
 
-@test "test/run --first-and-newest runs each suite on its first step and on the newest, and make sanitize asks for that" {
+@test "test/run --first-and-newest runs each suite on its first step and on the newest" {
 	# A bats that runs nothing, so only the plan is seen: the lines `== STEP: SUITES`.
 	mkdir -p "$BATS_TEST_TMPDIR/bin"
 	printf '#!/bin/sh\necho "ok 1 planned"\n' >"$BATS_TEST_TMPDIR/bin/bats"
@@ -140,7 +140,27 @@ path_without() {
 	# Without the option the suites stay cumulative: 02-faults.bats on every step from 02.
 	PATH=$BATS_TEST_TMPDIR/bin:$PATH run "$KIT_ROOT/test/run" $steps
 	[ "$(grep -c ' test/02-faults\.bats' <<<"$output")" -eq $(($(wc -w <<<"$steps") - 1)) ]
-	# tools/sanitize gives the option for the whole kit, not for named steps or --every.
-	grep -q '^sparse=(--first-and-newest)$' "$KIT_ROOT/tools/sanitize"
-	grep -q 'test/run "${sparse\[@\]}" "$@"' "$KIT_ROOT/tools/sanitize"
+}
+
+@test "tools/sanitize asks test/run for --first-and-newest for the whole kit, and not with --every or named steps" {
+	# A kit of two steps whose make and test/run only say what they were asked.
+	local kit=$BATS_TEST_TMPDIR/kit bin=$BATS_TEST_TMPDIR/bin
+	mkdir -p "$kit/tools" "$kit/test" "$kit/01-a" "$kit/04-b" "$bin"
+	touch "$kit/01-a/Makefile" "$kit/04-b/Makefile"
+	cp "$KIT_ROOT/tools/sanitize" "$kit/tools/"
+	printf '#!/bin/sh\necho "test/run $*"\necho "tests: 1 passed, 0 failed, 0 skipped"\n' >"$kit/test/run"
+	printf '#!/bin/sh\nexit 0\n' >"$bin/make"
+	chmod +x "$kit/test/run" "$bin/make"
+	# ASan, then TSan (both steps have threads): test/run once each.
+	PATH=$bin:$PATH run "$kit/tools/sanitize"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^test/run --first-and-newest 01-a 04-b$' <<<"$output")" -eq 2 ]
+	PATH=$bin:$PATH run "$kit/tools/sanitize" --every
+	echo "$output"
+	[ "$(grep -c '^test/run 01-a 04-b$' <<<"$output")" -eq 2 ]
+	PATH=$bin:$PATH run "$kit/tools/sanitize" 04
+	echo "$output"
+	[ "$(grep -c '^test/run 04-b$' <<<"$output")" -eq 2 ]
+	[ "$(grep -c -- --first-and-newest <<<"$output")" -eq 0 ]
 }
